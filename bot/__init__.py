@@ -1,0 +1,1 @@
+"""Teams guidance bot for remote work and the return to the office."""

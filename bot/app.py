@@ -1,0 +1,163 @@
+"""The app factory: builds the whole service from settings; nothing is built at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import ConversationState, UserState
+from botframework.connector.auth import BotFrameworkAuthentication
+from sqlalchemy import text
+
+from bot.broadcast import build_broadcast
+from bot.channel import ChannelGateway
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.db import Database
+from bot.endpoint import messages_handler
+from bot.features import Feature
+from bot.feedback import FeedbackRepository
+from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.roles import RoleDirectory
+from bot.storage import SqlStorage
+from bot.teams_bot import GuidanceBot
+from dialogs import ResultStore, WalkthroughFeature, load_walkthroughs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything the bot is made of, built once per app and shared by its parts."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    storage: SqlStorage
+    conversation_state: ConversationState
+    user_state: UserState
+    knowledge: KnowledgeBase
+    feedback: FeedbackRepository
+    roles: RoleDirectory
+    gateway: ChannelGateway
+    bot: GuidanceBot
+    features: list[Feature] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+SERVICES = web.AppKey("services", Services)
+
+
+def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    auth: BotFrameworkAuthentication | None = None,
+    knowledge: KnowledgeBase | None = None,
+) -> Services:
+    """Validate the content and wire the bot; raises ContentError on invalid content."""
+    clock = clock or SystemClock()
+    knowledge = knowledge or load_knowledge(settings.content_dir)
+    db = Database(settings.effective_database_url)
+    storage = SqlStorage(db, clock)
+    conversation_state = ConversationState(storage)
+    user_state = UserState(storage)
+    feedback = FeedbackRepository(db, clock)
+    gateway = ChannelGateway(settings, auth)
+    # Roles come from content/roles.yaml (validated with the other broadcast content).
+    broadcast, roles = build_broadcast(settings, db, clock, gateway)
+    features: list[Feature] = []
+    features.append(
+        WalkthroughFeature(
+            catalog=load_walkthroughs(settings.content_dir),
+            storage=storage,
+            results=ResultStore(db, clock),
+            clock=clock,
+            timezone=settings.timezone,
+            # The bot is built below, after its features; bound late, at the first mid-walkthrough question.
+            answer_question=lambda turn, question, lang: bot.answer_question(turn, question, lang),
+        )
+    )
+    features.append(broadcast)
+    bot = GuidanceBot(
+        knowledge=knowledge,
+        conversation_state=conversation_state,
+        user_state=user_state,
+        feedback=feedback,
+        roles=roles,
+        clock=clock,
+        timezone=settings.timezone,
+        features=features,
+    )
+    return Services(
+        settings=settings,
+        clock=clock,
+        db=db,
+        storage=storage,
+        conversation_state=conversation_state,
+        user_state=user_state,
+        knowledge=knowledge,
+        feedback=feedback,
+        roles=roles,
+        gateway=gateway,
+        bot=bot,
+        features=features,
+        extras={"broadcast": broadcast},
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    auth: BotFrameworkAuthentication | None = None,
+    services: Services | None = None,
+) -> web.Application:
+    """The aiohttp application: /api/messages and /healthz, with resources tied to its lifetime."""
+    services = services or build_services(settings, clock=clock, auth=auth)
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[SERVICES] = services
+    app.cleanup_ctx.append(_database_ctx)
+    app.cleanup_ctx.append(_gateway_ctx)  # after the database: closed first, while the database is open
+    if settings.broadcast_background and "broadcast" in services.extras:
+        # Scheduler and delivery workers: stopped first, while the gateway and database are open.
+        app.cleanup_ctx.append(services.extras["broadcast"].background)
+    app.router.add_post(
+        "/api/messages",
+        messages_handler(services.gateway, services.bot, settings.max_body_bytes),
+    )
+    app.router.add_get("/healthz", _healthz)
+    return app
+
+
+async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    await services.db.open()
+    log.info(
+        "bot ready",
+        extra={
+            "mode": "local" if services.settings.local_mode else "authenticated",
+            "entries": len(services.knowledge.entries),
+        },
+    )
+    yield
+    await services.storage.close()  # the SQLite worker's own connections (bot/sqlite_runner.py)
+    await services.db.close()
+
+
+async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
+    yield
+    await app[SERVICES].gateway.close()  # the pooled outbound HTTP session
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    try:
+        async with services.db.e.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        return web.json_response({"status": "unavailable", "reason": type(exc).__name__}, status=503)
+    return web.json_response({"status": "ok", "entries": len(services.knowledge.entries)})

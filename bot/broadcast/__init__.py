@@ -1,0 +1,24 @@
+"""Issue 4: HR's weekly lägesbild and the ambassadors' reminders, with a durable outbox for delivery."""
+
+from __future__ import annotations
+
+from bot.broadcast.content import BroadcastContent, load_broadcast_content
+from bot.broadcast.feature import BroadcastFeature
+from bot.broadcast.roles import YamlRoleDirectory
+from bot.channel import ChannelGateway
+from bot.clock import Clock
+from bot.config import Settings
+from bot.db import Database
+
+
+def build_broadcast(
+    settings: Settings, db: Database, clock: Clock, gateway: ChannelGateway
+) -> tuple[BroadcastFeature, YamlRoleDirectory]:
+    """Validate the broadcast content (raises ContentError) and build the feature and role directory."""
+    content = load_broadcast_content(settings.content_dir)
+    roles = YamlRoleDirectory(content)
+    feature = BroadcastFeature(settings=settings, db=db, clock=clock, gateway=gateway, content=content, roles=roles)
+    return feature, roles
+
+
+__all__ = ["BroadcastContent", "BroadcastFeature", "YamlRoleDirectory", "build_broadcast"]

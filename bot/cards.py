@@ -1,0 +1,102 @@
+"""Adaptive Cards for answers, with a plain-text fallback in the card for clients that lack cards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import CardFactory, MessageFactory
+from botbuilder.schema import Activity
+
+from bot.texts import t
+
+CARD_VERSION = "1.4"  # Teams desktop and mobile both render 1.4.
+
+
+def ask_action(question: str) -> dict[str, Any]:
+    """A button that asks `question` as if the user had typed it (messageBack in Teams)."""
+    return {
+        "type": "Action.Submit",
+        "title": question,
+        "data": {
+            "action": "ask",
+            "question": question,
+            "msteams": {"type": "messageBack", "displayText": question, "text": question},
+        },
+    }
+
+
+def card_activity(body: list[dict[str, Any]], actions: list[dict[str, Any]], fallback: str) -> Activity:
+    card = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "body": body,
+        "actions": actions,
+        "fallbackText": fallback,
+    }
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+    activity.summary = fallback[:200]
+    return activity
+
+
+def answer_activity(
+    text: str,
+    lang: str,
+    suggestions: list[str],
+    *,
+    answered: bool,
+    entry_id: str | None,
+    question: str,
+    extra_actions: list[dict[str, Any]] | None = None,
+) -> Activity:
+    """An answer card: the text, related questions as buttons, and thumbs up/down."""
+    paragraphs = [p for p in text.split("\n") if p.strip()]
+    body: list[dict[str, Any]] = []
+    for i, para in enumerate(paragraphs):
+        is_meta = answered and i > 0 and (para.startswith(t("source", lang)) or _looks_like_period(para))
+        block: dict[str, Any] = {"type": "TextBlock", "text": para, "wrap": True}
+        if is_meta:
+            block.update(isSubtle=True, size="Small", spacing="Small")
+        body.append(block)
+    actions: list[dict[str, Any]] = list(extra_actions or [])
+    fallback_lines = [text]
+    if suggestions:
+        heading = t("related", lang) if answered else t("close_topics", lang)
+        body.append({"type": "TextBlock", "text": heading, "weight": "Bolder", "spacing": "Medium", "wrap": True})
+        actions.extend(ask_action(q) for q in suggestions)
+        fallback_lines.append(heading + ":")
+        fallback_lines.extend(f"{n}. {q}" for n, q in enumerate(suggestions, 1))
+    if answered:
+        body.append({"type": "TextBlock", "text": t("helped_q", lang), "isSubtle": True, "spacing": "Medium"})
+        for helpful in (True, False):
+            actions.append(
+                {
+                    "type": "Action.Submit",
+                    "title": t("yes" if helpful else "no", lang),
+                    "data": {
+                        "action": "feedback",
+                        "helpful": helpful,
+                        "entry_id": entry_id,
+                        "question": question[:500],
+                        "lang": lang,
+                    },
+                }
+            )
+    return card_activity(body, actions, "\n".join(fallback_lines))
+
+
+def _looks_like_period(para: str) -> bool:
+    lowered = para.lower()
+    return lowered.startswith(("gäller", "gällde", "applies", "applied", "period"))
+
+
+def card_text(activity: Activity) -> str:
+    """The readable text of a reply: its text, or its cards' fallback text (terminal chat, tests)."""
+    parts = [activity.text] if activity.text else []
+    for attachment in activity.attachments or []:
+        content = attachment.content if isinstance(attachment.content, dict) else {}
+        if content.get("fallbackText"):
+            parts.append(content["fallbackText"])
+        else:
+            parts.extend(b.get("text", "") for b in content.get("body", []) if isinstance(b, dict))
+    return "\n".join(p for p in parts if p)

@@ -1,0 +1,106 @@
+"""Settings from environment variables, with the Bot Framework's own names for credentials."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A setting has a value the service cannot run with."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment; built once and passed down."""
+
+    app_id: str = ""
+    app_password: str = field(default="", repr=False)
+    app_type: str = "MultiTenant"
+    app_tenant_id: str = ""
+    host: str = "127.0.0.1"
+    port: int = 3978
+    data_dir: Path = PROJECT_ROOT / "data"
+    content_dir: Path = PROJECT_ROOT / "content"
+    database_url: str = ""
+    log_level: str = "INFO"
+    timezone: str = "Europe/Stockholm"
+    max_body_bytes: int = 256 * 1024
+    # Broadcasts (bot/broadcast). Background scheduler and delivery workers run with the app when
+    # BROADCAST_BACKGROUND is on: from_env defaults it on, a Settings() built in code (tests) off.
+    broadcast_background: bool = False
+    delivery_concurrency: int = 16  # DELIVERY_CONCURRENCY: sends in flight per replica (the duplicate bound)
+    delivery_max_attempts: int = 8  # DELIVERY_MAX_ATTEMPTS: tries before a row is marked failed
+    teams_limits_conversation: str = "7/1,8/2,60/30,1800/3600"  # TEAMS_LIMITS_CONVERSATION: count/seconds
+    teams_limits_overall: str = "50/1"  # TEAMS_LIMITS_OVERALL: per app and tenant, count/seconds
+
+    @property
+    def local_mode(self) -> bool:
+        """Without an app id the bot accepts unauthenticated requests (Playground, Emulator)."""
+        return not self.app_id
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'bot.sqlite3'}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        app_type = env.get("MicrosoftAppType", "").strip() or "MultiTenant"
+        if app_type not in {"MultiTenant", "SingleTenant", "UserAssignedMSI"}:
+            raise ConfigError(
+                f"MicrosoftAppType must be MultiTenant, SingleTenant or UserAssignedMSI, got {app_type!r}"
+            )
+        settings = cls(
+            app_id=env.get("MicrosoftAppId", "").strip(),
+            app_password=env.get("MicrosoftAppPassword", ""),
+            app_type=app_type,
+            app_tenant_id=env.get("MicrosoftAppTenantId", "").strip(),
+            host=env.get("HOST", "").strip() or "127.0.0.1",
+            port=_int(env, "PORT", 3978),
+            data_dir=Path(env.get("DATA_DIR", "").strip() or PROJECT_ROOT / "data"),
+            content_dir=Path(env.get("CONTENT_DIR", "").strip() or PROJECT_ROOT / "content"),
+            database_url=env.get("DATABASE_URL", "").strip(),
+            log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+            timezone=env.get("TIMEZONE", "").strip() or "Europe/Stockholm",
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", 256 * 1024),
+            broadcast_background=env.get("BROADCAST_BACKGROUND", "1").strip().lower() not in {"0", "false", "no", "off"},
+            delivery_concurrency=_int(env, "DELIVERY_CONCURRENCY", 16),
+            delivery_max_attempts=_int(env, "DELIVERY_MAX_ATTEMPTS", 8),
+            teams_limits_conversation=env.get("TEAMS_LIMITS_CONVERSATION", "").strip() or "7/1,8/2,60/30,1800/3600",
+            teams_limits_overall=env.get("TEAMS_LIMITS_OVERALL", "").strip() or "50/1",
+        )
+        if app_type == "SingleTenant" and settings.app_id and not settings.app_tenant_id:
+            raise ConfigError("MicrosoftAppTenantId is required when MicrosoftAppType is SingleTenant")
+        if settings.delivery_concurrency < 1 or settings.delivery_max_attempts < 1:
+            raise ConfigError("DELIVERY_CONCURRENCY and DELIVERY_MAX_ATTEMPTS must be at least 1")
+        if not 0 < settings.port < 65536:
+            raise ConfigError(f"PORT must be between 1 and 65535, got {settings.port}")
+        return settings
+
+    def bot_framework_configuration(self) -> object:
+        """The attribute bag that botbuilder's ConfigurationBotFrameworkAuthentication reads."""
+
+        class _BotFrameworkConfig:
+            APP_ID = self.app_id
+            APP_PASSWORD = self.app_password
+            APP_TYPE = self.app_type
+            APP_TENANTID = self.app_tenant_id
+
+        return _BotFrameworkConfig()

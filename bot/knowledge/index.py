@@ -1,0 +1,202 @@
+"""The precomputed search index and its scoring.
+
+Confidence is not "the best overlap": it is how much of the question's meaningful content the entry
+explains (coverage), blended with how close the question is to one of the entry's own phrasings.
+"Vad kostar det att parkera vid kommunhuset?" shares "kommunhuset" with an entry, but "kostar" and
+"parkera" are unexplained, so the confidence stays low and the bot abstains.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.knowledge.analysis import QueryTerm
+
+# How strongly an entry "knows" a term, by where the term appears.
+QUESTION_STRENGTH = 1.0
+ANSWER_STRENGTH = 0.8
+TITLE_STRENGTH = 0.5
+
+NEAR_FACTOR = 0.7  # a "near" synonym (hemma for distans) explains a word this much
+COVERAGE_SHARE = 0.65  # the rest of the confidence comes from the closest phrasing
+# A question made only of words that half the guidance uses ("jobb", "chef") is too vague to answer
+# with confidence: below this much specificity (summed idf, scaled to 0..1) the confidence shrinks.
+SPECIFIC_ENOUGH = 0.45
+CANDIDATES = 20
+POSTINGS_BUDGET = 3000  # posting entries walked per question before common terms are deferred
+SHORTLIST = 300  # candidates that deferred common terms are added to
+
+
+@dataclass(frozen=True)
+class EntryTexts:
+    """The analysed texts of one entry, as input to the index."""
+
+    phrasings: list[list[str]]  # terms of each question (both languages) and of the keywords
+    answer: list[str]
+    title: list[str]
+
+
+@dataclass(frozen=True)
+class Scored:
+    index: int
+    score: float
+    coverage: float
+    closeness: float
+
+
+class SearchIndex:
+    """An inverted index from terms to entries, with per-entry term strengths and phrasings."""
+
+    def __init__(self, entries: Sequence[EntryTexts], near: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        self._near = dict(near or {})
+        self._strength: list[dict[str, float]] = []
+        raw_phrasings: list[list[frozenset[str]]] = []
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for number, texts in enumerate(entries):
+            strength: dict[str, float] = {}
+            for term in texts.title:
+                strength[term] = max(strength.get(term, 0.0), TITLE_STRENGTH)
+            for term in texts.answer:
+                strength[term] = max(strength.get(term, 0.0), ANSWER_STRENGTH)
+            for phrasing in texts.phrasings:
+                for term in phrasing:
+                    strength[term] = QUESTION_STRENGTH
+            self._strength.append(strength)
+            raw_phrasings.append([frozenset(p) for p in texts.phrasings if p])
+            for term, value in strength.items():
+                postings[term].append((number, value))
+        total = max(len(entries), 1)
+        self._postings = {term: tuple(hits) for term, hits in postings.items()}
+        self._idf = {term: math.log(1.0 + total / len(hits)) for term, hits in postings.items()}
+        self._unknown_idf = math.log(1.0 + total)
+        # Each phrasing with its summed idf, for the weighted Jaccard of _closeness.
+        self._phrasings: list[tuple[tuple[frozenset[str], float], ...]] = [
+            tuple((p, sum(self._idf[t] for t in p)) for p in phrasings) for phrasings in raw_phrasings
+        ]
+
+    def __len__(self) -> int:
+        return len(self._strength)
+
+    def search(self, query: Sequence[QueryTerm], limit: int = CANDIDATES) -> list[Scored]:
+        """Entries ranked by confidence; an empty list when no word of the question is known."""
+        known = _merge(query)
+        unknown_weight = sum(q.weight for q in query if q.term is None)
+        if not known:
+            return []
+        idf, unknown_idf = self._idf, self._unknown_idf
+        total_weight = sum(w for w, _ in known.values()) + unknown_weight
+        # Per question, once: each term's alternatives (itself, then its near synonyms) and its idf.
+        terms = [
+            _Term(term, weight, quality, idf.get(term, unknown_idf), self._alternatives(term))
+            for term, (weight, quality) in known.items()
+        ]
+        scores: dict[int, float] = defaultdict(float)
+        deferred: list[_Term] = []
+        touched = 0
+        # Rarest terms first. Once enough entries are candidates, a common term ("arbete" in a big
+        # knowledge base) only adds to those candidates instead of walking its long posting list.
+        for t in sorted(terms, key=lambda t: -t.idf):
+            size = sum(len(self._postings.get(alt, ())) for alt, _ in t.alternatives)
+            if scores and touched + size > POSTINGS_BUDGET:
+                deferred.append(t)
+                continue
+            touched += size
+            self._accumulate(t, scores)
+        if deferred and len(scores) > SHORTLIST:
+            scores = dict(heapq.nlargest(SHORTLIST, scores.items(), key=lambda item: item[1]))
+        for t in deferred:
+            boost = t.weight * t.quality * t.idf
+            for number in scores:
+                scores[number] += boost * self._strength_in(number, t)
+        if not scores:
+            return []
+        unknown_mass = unknown_weight * unknown_idf
+        importance = {q.term: q.importance for q in query if q.term is not None}
+        specificity = sum(importance[t.term] * idf.get(t.term, 0.0) for t in terms) / unknown_idf
+        vagueness = min(1.0, specificity / SPECIFIC_ENOUGH)
+        query_mass = sum(t.idf for t in terms) + unknown_mass
+        reachable = frozenset(alt for t in terms for alt, _ in t.alternatives)
+        ranked = []
+        for number, _ in heapq.nlargest(limit, scores.items(), key=lambda item: item[1]):
+            coverage = self._coverage(number, terms, total_weight)
+            closeness = self._closeness(number, terms, query_mass, reachable)
+            score = (COVERAGE_SHARE * coverage + (1.0 - COVERAGE_SHARE) * closeness) * vagueness
+            ranked.append(Scored(number, min(1.0, score), coverage, closeness))
+        ranked.sort(key=lambda s: (-s.score, s.index))
+        return ranked
+
+    def _accumulate(self, t: _Term, scores: dict[int, float]) -> None:
+        boost = t.weight * t.quality * t.idf
+        if len(t.alternatives) == 1:
+            for number, strength in self._postings.get(t.term, ()):
+                scores[number] += boost * strength
+            return
+        best: dict[int, float] = {}
+        for alternative, factor in t.alternatives:
+            for number, strength in self._postings.get(alternative, ()):
+                if factor * strength > best.get(number, 0.0):
+                    best[number] = factor * strength
+        for number, strength in best.items():
+            scores[number] += boost * strength
+
+    def _strength_in(self, number: int, t: _Term) -> float:
+        """How strongly entry `number` knows the term or, less, one of its near synonyms."""
+        strength = self._strength[number]
+        best = strength.get(t.term, 0.0)
+        if best < 1.0:
+            for alt, factor in t.alternatives[1:]:
+                best = max(best, factor * strength.get(alt, 0.0))
+        return best
+
+    def _alternatives(self, term: str) -> tuple[tuple[str, float], ...]:
+        return ((term, 1.0), *((other, NEAR_FACTOR) for other in self._near.get(term, ())))
+
+    def _coverage(self, number: int, terms: Sequence[_Term], total_weight: float) -> float:
+        explained = sum(t.weight * t.quality * self._strength_in(number, t) for t in terms)
+        return explained / total_weight
+
+    def _closeness(self, number: int, terms: Sequence[_Term], query_mass: float, reachable: frozenset[str]) -> float:
+        """Weighted Jaccard between the question and its closest phrasing of the entry."""
+        idf = self._idf
+        best = 0.0
+        for phrasing, phrasing_mass in self._phrasings[number]:
+            if reachable.isdisjoint(phrasing):
+                continue
+            shared = overlap = 0.0
+            for t in terms:
+                for alternative, factor in t.alternatives:
+                    if alternative in phrasing:
+                        shared += t.idf * t.quality * factor
+                        overlap += idf.get(alternative, 0.0)
+                        break
+            union = query_mass + max(0.0, phrasing_mass - overlap)
+            if union > 0 and shared / union > best:
+                best = shared / union
+        return best
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    term: str
+    weight: float
+    quality: float
+    idf: float
+    alternatives: tuple[tuple[str, float], ...]
+
+
+def _merge(terms: Iterable[QueryTerm]) -> dict[str, tuple[float, float]]:
+    """One (weight, quality) per term: a word repeated in the question counts once, at its best."""
+    merged: dict[str, tuple[float, float]] = {}
+    for q in terms:
+        if q.term is None:
+            continue
+        previous = merged.get(q.term)
+        if previous is None:
+            merged[q.term] = (q.weight, q.quality)
+        else:
+            merged[q.term] = (max(previous[0], q.weight), max(previous[1], q.quality))
+    return merged

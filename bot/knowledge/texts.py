@@ -1,0 +1,52 @@
+"""The fixed wording of replies around the answers: source and period lines, the honest fallback."""
+
+from __future__ import annotations
+
+import datetime
+
+from bot.knowledge.models import Entry, Source
+
+_FALLBACK = {
+    "sv": "Jag hittar inget svar på det i vägledningen om hemarbete, distansarbete och återgång till kontoret.",
+    "en": "I can't find an answer to that in the guidance on working from home, remote work and returning "
+    "to the office.",
+}
+_CLOSE = {
+    "sv": "Närliggande frågor som jag kan svara på (skriv siffran):",
+    "en": "Related questions I can answer (type the number):",
+}
+_WHERE_TO_TURN = {
+    "sv": "Vänd dig till din chef eller till HR, eller läs mer på HINT.",
+    "en": "Please ask your manager or HR, or read more on HINT.",
+}
+
+
+def source_line(source: Source, lang: str) -> str:
+    """Title, date, diarienummer when there is one, and where to read more."""
+    where = source.where_text(lang)
+    if source.url:
+        where = f"{where} ({source.url})"
+    if lang == "en":
+        ref = f", ref. {source.diarienummer}" if source.diarienummer else ""
+        return f"Source: {source.title}, {source.date}{ref}. Read more: {where}."
+    ref = f", dnr {source.diarienummer}" if source.diarienummer else ""
+    return f"Källa: {source.title}, {source.date}{ref}. Läs mer: {where}."
+
+
+def answer_text(entry: Entry, lang: str, today: datetime.date) -> str:
+    """The answer, then the source line, then whether the rule still applies."""
+    lines = [entry.answer_text(lang), "", source_line(entry.source, lang)]
+    period = entry.period_text(lang, today)
+    if period:
+        lines.append(period)
+    return "\n".join(lines)
+
+
+def fallback_text(lang: str, close: list[Entry]) -> str:
+    """Says plainly that the guidance has no answer, offers close topics and names where to turn."""
+    lines = [_FALLBACK[lang]]
+    if close:
+        lines += ["", _CLOSE[lang]]
+        lines += [f"{number}. {entry.question(lang)}" for number, entry in enumerate(close, start=1)]
+    lines += ["", _WHERE_TO_TURN[lang]]
+    return "\n".join(lines)

@@ -1,0 +1,18 @@
+"""Who may do what: a directory of roles by Entra object id; everyone else is an employee."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class RoleDirectory(Protocol):
+    def roles_of(self, aad_object_id: str | None) -> set[str]:
+        """Role names ("hr", "manager", "ambassador") the user has; empty for an employee."""
+        ...
+
+
+class NoRoles:
+    """Everyone is an employee (used when no roles file is configured)."""
+
+    def roles_of(self, aad_object_id: str | None) -> set[str]:
+        return set()

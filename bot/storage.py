@@ -1,0 +1,169 @@
+"""botbuilder's Storage on our database: state that survives restarts and detects lost updates."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from botbuilder.core import Storage
+from jsonpickle.pickler import Pickler
+from jsonpickle.unpickler import Unpickler
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+
+from bot import sqlite_runner
+from bot.clock import Clock, SystemClock
+from bot.db import Database
+from bot.db.tables import kv_store
+from bot.db.upsert import upsert
+from bot.sqlite_runner import SqliteRunner
+
+T = TypeVar("T")
+
+
+class StorageConflictError(KeyError):
+    """A write carried an e-tag that no longer matches: someone else wrote the item first."""
+
+
+def _etag_of(item: Any) -> str | None:
+    if isinstance(item, Mapping):
+        return item.get("e_tag")
+    return getattr(item, "e_tag", None)
+
+
+def _set_etag(item: Any, etag: str) -> None:
+    if isinstance(item, dict):
+        item["e_tag"] = etag
+    elif hasattr(item, "e_tag") or hasattr(item, "__dict__"):
+        item.e_tag = etag
+
+
+def encode(item: Any) -> str:
+    """Serialise state (plain dicts and botbuilder's dialog objects) to JSON text."""
+    flat = Pickler(unpicklable=True, keys=True).flatten(item)
+    if isinstance(flat, dict):
+        flat.pop("e_tag", None)
+    return json.dumps(flat, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode(text: str) -> Any:
+    return Unpickler(keys=True).restore(json.loads(text))
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """kv_store statements built once with bound parameters (building them per call cost more than running them)."""
+
+    read: Any
+    etag_of: Any
+    upsert: Any
+    update: Any
+    insert: Any
+    delete: Any
+
+    @classmethod
+    def for_dialect(cls, dialect: str) -> _Statements:
+        row = {
+            "key": bindparam("b_key"),
+            "etag": bindparam("b_etag"),
+            "data": bindparam("b_data"),
+            "updated_at": bindparam("b_now"),
+        }
+        return cls(
+            read=select(kv_store.c.key, kv_store.c.etag, kv_store.c.data).where(
+                kv_store.c.key.in_(bindparam("b_keys", expanding=True))
+            ),
+            etag_of=select(kv_store.c.etag).where(kv_store.c.key == bindparam("b_key")),
+            upsert=upsert(dialect, kv_store, row, ["key"]),
+            update=update(kv_store)
+            .where(kv_store.c.key == bindparam("b_key"), kv_store.c.etag == bindparam("b_expected"))
+            .values(etag=bindparam("b_etag"), data=bindparam("b_data"), updated_at=bindparam("b_now")),
+            insert=insert(kv_store).values(**row),
+            delete=delete(kv_store).where(kv_store.c.key.in_(bindparam("b_keys", expanding=True))),
+        )
+
+
+# The units of work, synchronous on a Connection: run in SQLite's worker thread in one hop
+# (bot/sqlite_runner.py), or through AsyncConnection.run_sync on other databases.
+
+
+def _read_rows(conn: Connection, st: _Statements, keys: list[str]) -> list[tuple[str, str, str]]:
+    return [(key, etag, data) for key, etag, data in conn.execute(st.read, {"b_keys": keys})]
+
+
+def _write_rows(conn: Connection, st: _Statements, plan: list[tuple[str, str | None, str, str]], now: Any) -> None:
+    for key, expected, new_etag, data in plan:
+        row = {"b_key": key, "b_etag": new_etag, "b_data": data, "b_now": now}
+        if expected is None or expected == "*":
+            conn.execute(st.upsert, row)
+            continue
+        res = conn.execute(st.update, {**row, "b_expected": expected})
+        if res.rowcount == 0:
+            exists = conn.scalar(st.etag_of, {"b_key": key})
+            if exists is not None:
+                raise StorageConflictError(f"e-tag conflict on {key!r}: the item changed since it was read")
+            conn.execute(st.insert, row)
+
+
+def _delete_rows(conn: Connection, st: _Statements, keys: list[str]) -> None:
+    conn.execute(st.delete, {"b_keys": keys})
+
+
+class SqlStorage(Storage):
+    """Implements read/write/delete with optimistic concurrency on the kv_store table."""
+
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+        self._db = db
+        self._clock = clock or SystemClock()
+        self._statements: _Statements | None = None
+        self._sqlite: SqliteRunner | None = SqliteRunner(db) if sqlite_runner.supports(db) else None
+
+    async def _run(self, fn: Callable[..., T], *args: Any, transaction: bool) -> T:
+        engine = self._db.e  # raises when the database is not open
+        if self._statements is None:
+            self._statements = _Statements.for_dialect(self._db.dialect)
+        if self._sqlite is not None:
+            return await self._sqlite.run(fn, self._statements, *args, transaction=transaction)
+        async with engine.begin() if transaction else engine.connect() as conn:
+            return await conn.run_sync(fn, self._statements, *args)
+
+    async def close(self) -> None:
+        """Release the SQLite worker's connections (a no-op on other databases)."""
+        if self._sqlite is not None:
+            await self._sqlite.close()
+
+    async def read(self, keys: list[str]) -> dict[str, Any]:
+        if not keys:
+            return {}
+        rows = await self._run(_read_rows, list(dict.fromkeys(keys)), transaction=False)
+        result: dict[str, Any] = {}
+        for key, etag, data in rows:
+            item = decode(data)
+            _set_etag(item, etag)
+            result[key] = item
+        return result
+
+    async def write(self, changes: dict[str, Any]) -> None:
+        if changes is None:
+            raise ValueError("changes are required when writing")
+        if not changes:
+            return
+        now = self._clock.now()
+        plan: list[tuple[str, str | None, str, str]] = []
+        for key, item in changes.items():
+            expected = _etag_of(item)
+            if expected == "":
+                raise ValueError(f"storage write for {key!r} has an empty e-tag")
+            plan.append((key, expected, uuid.uuid4().hex, encode(item)))
+        # All items in one transaction: a conflict on any of them writes none.
+        await self._run(_write_rows, plan, now, transaction=True)
+        # The writer now holds the newest version; a second save in the same turn must not conflict.
+        for item, (_, _, etag, _) in zip(changes.values(), plan, strict=True):
+            _set_etag(item, etag)
+
+    async def delete(self, keys: list[str]) -> None:
+        if not keys:
+            return
+        await self._run(_delete_rows, list(keys), transaction=True)

@@ -1,0 +1,66 @@
+"""Every sentence the bot itself says (not content), Swedish first and English too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TEXTS: dict[str, dict[str, str]] = {
+    "greeting": {
+        "sv": (
+            "Hej! Jag svarar på frågor om hemarbete, distansarbete och återgången till kontoret, "
+            "utifrån kommunens egna beslut. Skriv en fråga, eller **hjälp** för att se vad jag kan."
+        ),
+        "en": (
+            "Hi! I answer questions about working from home, remote work and returning to the "
+            "office, based on the organisation's own decisions. Ask a question, or type **help** "
+            "to see what I can do."
+        ),
+    },
+    "help_intro": {
+        "sv": "Det här kan jag:\n- Svara på frågor om hemarbete och återgång till kontoret – skriv bara din fråga.",
+        "en": "This is what I can do:\n- Answer questions about remote work and returning to the office – just type your question.",
+    },
+    "help_commands": {"sv": "Kommandon:", "en": "Commands:"},
+    "topics_intro": {
+        "sv": "Jag kan svara på frågor inom de här ämnena:",
+        "en": "I can answer questions on these topics:",
+    },
+    "no_text": {
+        "sv": "Jag kan bara läsa text. Skriv din fråga, eller **hjälp** för att se vad jag kan.",
+        "en": "I can only read text. Type your question, or **help** to see what I can do.",
+    },
+    "unknown_submit": {
+        "sv": "Jag förstod inte det valet. Skriv din fråga eller **hjälp**.",
+        "en": "I did not understand that choice. Type your question or **help**.",
+    },
+    "feedback_thanks_up": {"sv": "Tack! Skönt att svaret hjälpte.", "en": "Thanks! Glad the answer helped."},
+    "feedback_thanks_down": {
+        "sv": "Tack för att du säger till. Vi använder det för att förbättra svaren. Fråga gärna din chef eller HR om du behöver svar nu.",
+        "en": "Thanks for telling us. We use it to improve the answers. Ask your manager or HR if you need an answer now.",
+    },
+    "related": {"sv": "Relaterade frågor", "en": "Related questions"},
+    "close_topics": {"sv": "Menade du något av det här?", "en": "Did you mean one of these?"},
+    "helped_q": {"sv": "Hjälpte svaret?", "en": "Did this help?"},
+    "yes": {"sv": "👍 Ja", "en": "👍 Yes"},
+    "no": {"sv": "👎 Nej", "en": "👎 No"},
+    "source": {"sv": "Källa", "en": "Source"},
+    "error": {
+        "sv": "Något gick fel hos mig. Försök igen om en stund.",
+        "en": "Something went wrong on my side. Please try again in a moment.",
+    },
+    "not_allowed": {
+        "sv": "Det kommandot får bara {role} använda. Kontakta HR om du behöver behörighet.",
+        "en": "Only {role} may use that command. Contact HR if you need access.",
+    },
+    "pick_number": {
+        "sv": "Skriv numret på en fråga ovan, eller ställ en ny fråga.",
+        "en": "Type the number of a question above, or ask a new question.",
+    },
+}
+
+
+def t(key: str, lang: str, **kwargs: Any) -> str:
+    """The text for `key` in `lang` (Swedish when the language is unknown)."""
+    entry = TEXTS[key]
+    text = entry.get(lang) or entry["sv"]
+    return text.format(**kwargs) if kwargs else text

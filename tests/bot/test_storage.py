@@ -1,0 +1,103 @@
+"""The SQL Storage behaves like botbuilder's storages: e-tags, deletes, and it survives reopening."""
+
+from __future__ import annotations
+
+import pytest
+from botbuilder.core import StoreItem
+from botbuilder.dialogs import DialogInstance, DialogState
+
+from bot.db import Database
+from bot.storage import SqlStorage, StorageConflictError
+
+
+class Note(StoreItem):
+    def __init__(self, text: str = "", e_tag: str | None = None) -> None:
+        super().__init__(text=text, e_tag=e_tag)
+
+
+async def test_write_then_read_returns_value_and_etag(database: Database) -> None:
+    storage = SqlStorage(database)
+    await storage.write({"a": {"count": 1}})
+    items = await storage.read(["a", "missing"])
+    assert set(items) == {"a"}
+    assert items["a"]["count"] == 1
+    assert items["a"]["e_tag"]
+
+
+async def test_stale_etag_is_a_conflict(database: Database) -> None:
+    storage = SqlStorage(database)
+    await storage.write({"k": {"v": 1}})
+    first = (await storage.read(["k"]))["k"]
+    second = (await storage.read(["k"]))["k"]
+    first["v"] = 2
+    await storage.write({"k": first})
+    second["v"] = 3
+    with pytest.raises(StorageConflictError):
+        await storage.write({"k": second})
+    assert (await storage.read(["k"]))["k"]["v"] == 2
+
+
+async def test_star_etag_overwrites(database: Database) -> None:
+    storage = SqlStorage(database)
+    await storage.write({"k": {"v": 1}})
+    await storage.write({"k": {"v": 5, "e_tag": "*"}})
+    assert (await storage.read(["k"]))["k"]["v"] == 5
+
+
+async def test_writer_can_save_twice_in_a_turn(database: Database) -> None:
+    storage = SqlStorage(database)
+    await storage.write({"k": {"v": 1}})
+    item = (await storage.read(["k"]))["k"]
+    item["v"] = 2
+    await storage.write({"k": item})
+    item["v"] = 3
+    await storage.write({"k": item})  # its own newer e-tag, no conflict
+    assert (await storage.read(["k"]))["k"]["v"] == 3
+
+
+async def test_store_item_objects_round_trip(database: Database) -> None:
+    storage = SqlStorage(database)
+    await storage.write({"note": Note("hej")})
+    note = (await storage.read(["note"]))["note"]
+    assert note.text == "hej"
+    assert note.e_tag
+
+
+async def test_delete(database: Database) -> None:
+    storage = SqlStorage(database)
+    await storage.write({"a": {"v": 1}, "b": {"v": 2}})
+    await storage.delete(["a", "nope"])
+    assert set(await storage.read(["a", "b"])) == {"b"}
+
+
+async def test_dialog_state_survives_reopening(database_url: str) -> None:
+    db = Database(database_url)
+    await db.open()
+    state = DialogState([DialogInstance(id="walk", state={"step": 3, "answers": {"q1": "ja"}})])
+    await SqlStorage(db).write({"conv/1": {"DialogState": state}})
+    await db.close()
+
+    reopened = Database(database_url)
+    await reopened.open()
+    try:
+        item = (await SqlStorage(reopened).read(["conv/1"]))["conv/1"]
+        restored = item["DialogState"]
+        assert isinstance(restored, DialogState)
+        assert restored.dialog_stack[0].id == "walk"
+        assert restored.dialog_stack[0].state["answers"] == {"q1": "ja"}
+    finally:
+        await reopened.close()
+
+
+async def test_conversation_state_detects_concurrent_turns(database: Database) -> None:
+    """Two turns that read the same conversation state cannot both save blindly."""
+    storage = SqlStorage(database)
+    key = "msteams/conversations/c1/"
+    await storage.write({key: {"greeted": True}})
+    turn_a = (await storage.read([key]))[key]
+    turn_b = (await storage.read([key]))[key]
+    turn_a["x"] = 1
+    await storage.write({key: turn_a})
+    turn_b["x"] = 2
+    with pytest.raises(StorageConflictError):
+        await storage.write({key: turn_b})

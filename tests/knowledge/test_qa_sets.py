@@ -1,0 +1,68 @@
+"""The dev questions (shared/eval) and the held-out paraphrases, scored by score_qa.py's rule.
+
+A case with `must` is right when the question is answered and every group has an alternative that
+matches the reply text; a case with `abstain` is right when it is not answered. The mean of in-scope and
+abstention accuracy must be at least 0.90 on each set.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.knowledge import KnowledgeBase
+from tests.knowledge.conftest import LATER, ROOT
+
+DEV = ROOT.parent / "shared" / "eval" / "qa-dev.yaml"
+HELDOUT = pathlib.Path(__file__).with_name("qa-heldout.yaml")
+MINIMUM = 0.90
+
+
+def case_is_right(kb: KnowledgeBase, case: dict[str, Any]) -> bool:
+    answer = kb.answer(case["q"], today=LATER)
+    if case.get("abstain"):
+        return not answer.answered
+    return answer.answered and all(
+        any(re.search(alt, answer.text, re.IGNORECASE) for alt in group) for group in case["must"]
+    )
+
+
+def mean_score(kb: KnowledgeBase, cases: list[dict[str, Any]]) -> tuple[float, list[str]]:
+    inscope = [c for c in cases if not c.get("abstain")]
+    abstain = [c for c in cases if c.get("abstain")]
+    misses = [c["q"] for c in cases if not case_is_right(kb, c)]
+    a = sum(case_is_right(kb, c) for c in inscope) / len(inscope) if inscope else 1.0
+    b = sum(case_is_right(kb, c) for c in abstain) / len(abstain) if abstain else 1.0
+    return (a + b) / 2, misses
+
+
+def load(path: pathlib.Path) -> list[dict[str, Any]]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_heldout_set_is_large_and_mixed() -> None:
+    cases = load(HELDOUT)
+    abstain = sum(1 for c in cases if c.get("abstain"))
+    assert len(cases) >= 60
+    assert 0.15 <= abstain / len(cases) <= 0.30
+    dev = {c["q"].lower() for c in load(DEV)} if DEV.exists() else set()
+    assert not dev & {c["q"].lower() for c in cases}
+
+
+@pytest.mark.parametrize("path", [DEV, HELDOUT], ids=["dev", "heldout"])
+def test_question_set_scores_at_least_the_minimum(kb: KnowledgeBase, path: pathlib.Path) -> None:
+    if not path.exists():
+        pytest.skip(f"{path} is not beside the repository")
+    score, misses = mean_score(kb, load(path))
+    assert score >= MINIMUM, misses
+
+
+def test_no_entry_lists_a_dev_or_heldout_question_verbatim(kb: KnowledgeBase) -> None:
+    """The sets measure generalisation only while their exact wording is not in the content."""
+    asked = {c["q"].strip().lower() for path in (DEV, HELDOUT) if path.exists() for c in load(path)}
+    phrasings = {q.strip().lower() for e in kb.entries for qs in e.questions.values() for q in qs}
+    assert not asked & phrasings
