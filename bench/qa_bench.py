@@ -168,11 +168,11 @@ def synthetic_topics(rng: random.Random, count: int, real: Sequence[Topic]) -> l
     source = Source(id="synthetic", title="Syntetisk källa", date=datetime.date(2021, 6, 15), where="HINT")
     compounds = [a + b for a in SV_WORDS[:40] for b in SV_WORDS[40:80]]
     topics: list[Topic] = []
-    per_topic = max(1, (count - sum(len(t.entries) for t in real)) // 50)
+    wanted = max(0, count - sum(len(t.entries) for t in real))
     made = 0
     for t in range(50):
         entries: list[Entry] = []
-        for _ in range(per_topic):
+        for _ in range(wanted // 50 + (1 if t < wanted % 50 else 0)):
             made += 1
             entries.append(
                 Entry(

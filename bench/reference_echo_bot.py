@@ -26,10 +26,10 @@ class DefaultConfig:
     """Bot configuration, as in the sample's config.py."""
 
     PORT = 3978
-    APP_ID = os.environ.get("MicrosoftAppId", "")
-    APP_PASSWORD = os.environ.get("MicrosoftAppPassword", "")
-    APP_TYPE = os.environ.get("MicrosoftAppType", "MultiTenant")
-    APP_TENANTID = os.environ.get("MicrosoftAppTenantId", "")
+    APP_ID = os.environ.get("MicrosoftAppId", "")  # noqa: SIM112 - the sample's names
+    APP_PASSWORD = os.environ.get("MicrosoftAppPassword", "")  # noqa: SIM112 - the sample's names
+    APP_TYPE = os.environ.get("MicrosoftAppType", "MultiTenant")  # noqa: SIM112 - the sample's names
+    APP_TENANTID = os.environ.get("MicrosoftAppTenantId", "")  # noqa: SIM112 - the sample's names
 
 
 class EchoBot(ActivityHandler):

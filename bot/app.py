@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from bot.broadcast import build_broadcast
 from bot.channel import ChannelGateway
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.content_errors import ContentError, ContentProblem
 from bot.db import Database
 from bot.endpoint import messages_handler
 from bot.features import Feature
@@ -25,6 +27,7 @@ from bot.roles import RoleDirectory
 from bot.storage import SqlStorage
 from bot.teams_bot import GuidanceBot
 from dialogs import ResultStore, WalkthroughFeature, load_walkthroughs
+from dialogs.definitions import WalkthroughCatalog
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +72,13 @@ def build_services(
     gateway = ChannelGateway(settings, auth)
     # Roles come from content/roles.yaml (validated with the other broadcast content).
     broadcast, roles = build_broadcast(settings, db, clock, gateway)
-    features: list[Feature] = []
+    # Broadcasts first: their on_message only records the conversation reference, on every message.
+    features: list[Feature] = [broadcast]
+    catalog = load_walkthroughs(settings.content_dir)
+    _check_walkthrough_links(knowledge, catalog)
     features.append(
         WalkthroughFeature(
-            catalog=load_walkthroughs(settings.content_dir),
+            catalog=catalog,
             storage=storage,
             results=ResultStore(db, clock),
             clock=clock,
@@ -81,7 +87,6 @@ def build_services(
             answer_question=lambda turn, question, lang: bot.answer_question(turn, question, lang),
         )
     )
-    features.append(broadcast)
     bot = GuidanceBot(
         knowledge=knowledge,
         conversation_state=conversation_state,
@@ -107,6 +112,17 @@ def build_services(
         features=features,
         extras={"broadcast": broadcast},
     )
+
+
+def _check_walkthrough_links(knowledge: KnowledgeBase, catalog: WalkthroughCatalog) -> None:
+    """A knowledge entry may offer a walkthrough only if that walkthrough exists."""
+    problems = [
+        ContentProblem(entry.file, entry.id, "walkthrough", f"no walkthrough with id {entry.walkthrough!r}")
+        for entry in knowledge.entries
+        if entry.walkthrough and catalog.get(entry.walkthrough) is None
+    ]
+    if problems:
+        raise ContentError(problems)
 
 
 def create_app(
@@ -149,8 +165,23 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
+    _freeze_startup_heap()
     yield
     await app[SERVICES].gateway.close()  # the pooled outbound HTTP session
+
+
+_heap_frozen = False
+
+
+def _freeze_startup_heap() -> None:
+    """Once per process: move everything built at start-up (content, modules, engines) out of the
+    garbage collector's sight. Full collections then scan only what turns create; they took up to
+    ~100 ms with the start-up heap in view (bench/PERFORMANCE.md)."""
+    global _heap_frozen
+    if not _heap_frozen:
+        _heap_frozen = True
+        gc.collect()
+        gc.freeze()
 
 
 async def _healthz(request: web.Request) -> web.Response:

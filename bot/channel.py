@@ -204,10 +204,10 @@ class DeferredTurns:
         if self._slots is not None:
             self._slots.release()
 
-    async def drain(self, timeout: float) -> None:
+    async def drain(self, within: float) -> None:
         if not self._tasks:
             return
-        _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+        _, pending = await asyncio.wait(set(self._tasks), timeout=within)
         for task in pending:
             task.cancel()
         if pending:

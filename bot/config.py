@@ -80,7 +80,8 @@ class Settings:
             log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
             timezone=env.get("TIMEZONE", "").strip() or "Europe/Stockholm",
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 256 * 1024),
-            broadcast_background=env.get("BROADCAST_BACKGROUND", "1").strip().lower() not in {"0", "false", "no", "off"},
+            broadcast_background=env.get("BROADCAST_BACKGROUND", "1").strip().lower()
+            not in {"0", "false", "no", "off"},
             delivery_concurrency=_int(env, "DELIVERY_CONCURRENCY", 16),
             delivery_max_attempts=_int(env, "DELIVERY_MAX_ATTEMPTS", 8),
             teams_limits_conversation=env.get("TEAMS_LIMITS_CONVERSATION", "").strip() or "7/1,8/2,60/30,1800/3600",

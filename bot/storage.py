@@ -65,7 +65,7 @@ class _Statements:
 
     @classmethod
     def for_dialect(cls, dialect: str) -> _Statements:
-        row = {
+        row: dict[str, Any] = {
             "key": bindparam("b_key"),
             "etag": bindparam("b_etag"),
             "data": bindparam("b_data"),

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from http import HTTPStatus
 from collections.abc import Sequence
 from datetime import date
+from http import HTTPStatus
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -87,7 +87,9 @@ class GuidanceBot(TeamsActivityHandler):
             return
         text = (TurnContext.remove_recipient_mention(activity) or "").strip()
         text = text.replace("\xa0", " ").strip()
-        lang = language_for(text, activity.locale)
+        # The content's own vocabulary tells Swedish from English best; then cheap markers, then the locale.
+        lang = self.knowledge.detect_language(text) if text else None
+        lang = lang or language_for(text, activity.locale)
         value = activity.value if isinstance(activity.value, dict) else None
 
         # 2. Card submits that belong to no conversation flow: feedback and suggested questions.
@@ -136,8 +138,9 @@ class GuidanceBot(TeamsActivityHandler):
         suggestions = [e.question(answer.lang) for e in answer.suggestions[:3]]
         await self._last_suggestions.set(turn_context, suggestions)
         extra: list[dict[str, Any]] = []
-        if answer.answered and answer.entry is not None and getattr(answer.entry, "walkthrough", None):
-            extra = self._walkthrough_offer(answer.entry.walkthrough, answer.lang)
+        walkthrough = answer.entry.walkthrough if answer.answered and answer.entry is not None else None
+        if walkthrough:
+            extra = self._walkthrough_offer(walkthrough, answer.lang)
         log.info(
             "question answered" if answer.answered else "question not answered",
             extra={
@@ -209,7 +212,30 @@ class GuidanceBot(TeamsActivityHandler):
                 description={"sv": "listar ämnena jag kan svara på", "en": "lists the topics I can answer"},
                 handler=self._cmd_topics,
             ),
+            Command(
+                key="hello",
+                phrases={
+                    "sv": ("hej", "hejsan", "hallå", "tjena", "god morgon", "god dag", "hej hej"),
+                    "en": ("hi", "hello", "hey", "good morning"),
+                },
+                description={"sv": "hälsar", "en": "says hello"},
+                handler=self._cmd_hello,
+                show_in_help=False,
+            ),
+            Command(
+                key="thanks",
+                phrases={"sv": ("tack", "tack så mycket", "tusen tack", "tackar"), "en": ("thanks", "thank you")},
+                description={"sv": "tack", "en": "thanks"},
+                handler=self._cmd_thanks,
+                show_in_help=False,
+            ),
         ]
+
+    async def _cmd_hello(self, turn_context: TurnContext, call: CommandCall) -> None:
+        await turn_context.send_activity(MessageFactory.text(t("greeting", call.lang)))
+
+    async def _cmd_thanks(self, turn_context: TurnContext, call: CommandCall) -> None:
+        await turn_context.send_activity(MessageFactory.text(t("welcome", call.lang)))
 
     def user_roles(self, turn_context: TurnContext) -> set[str]:
         user = turn_context.activity.from_property

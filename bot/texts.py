@@ -20,6 +20,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "Det här kan jag:\n- Svara på frågor om hemarbete och återgång till kontoret – skriv bara din fråga.",
         "en": "This is what I can do:\n- Answer questions about remote work and returning to the office – just type your question.",
     },
+    "welcome": {"sv": "Varsågod! Fråga gärna igen.", "en": "You're welcome! Ask again any time."},
     "help_commands": {"sv": "Kommandon:", "en": "Commands:"},
     "topics_intro": {
         "sv": "Jag kan svara på frågor inom de här ämnena:",

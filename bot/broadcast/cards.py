@@ -113,8 +113,10 @@ def lagesbild_form(sections: Sequence[Section], lang: str, default_week: str, pr
 def format_help(sections: Sequence[Section], lang: str) -> str:
     """The single-message format, for clients without cards and for the help."""
     section_lines = "\n".join(f"{s.title.get(lang).lower()}: …" for s in sections)
-    return bt("lb_form_title", lang) + "\n\n" + LAGESBILD_FORMAT.get(lang, LAGESBILD_FORMAT["sv"]).format(
-        sections=section_lines
+    return (
+        bt("lb_form_title", lang)
+        + "\n\n"
+        + LAGESBILD_FORMAT.get(lang, LAGESBILD_FORMAT["sv"]).format(sections=section_lines)
     )
 
 
@@ -122,7 +124,11 @@ def next_steps(report: Report, slot_text: str | None, lang: str) -> Activity:
     """After the preview: publish now, leave it for the weekly slot, or edit."""
     text = bt("lb_next_steps", lang, slot=slot_text or "–")
     actions = [
-        {"type": "Action.Submit", "title": bt("lb_publish_button", lang), "data": {"action": ACTION_PUBLISH, "report_id": report.id}},
+        {
+            "type": "Action.Submit",
+            "title": bt("lb_publish_button", lang),
+            "data": {"action": ACTION_PUBLISH, "report_id": report.id},
+        },
     ]
     if slot_text:
         actions.append(
@@ -132,7 +138,13 @@ def next_steps(report: Report, slot_text: str | None, lang: str) -> Activity:
                 "data": {"action": ACTION_SCHEDULE, "report_id": report.id},
             }
         )
-    actions.append({"type": "Action.Submit", "title": bt("lb_edit_button", lang), "data": {"action": ACTION_EDIT, "report_id": report.id}})
+    actions.append(
+        {
+            "type": "Action.Submit",
+            "title": bt("lb_edit_button", lang),
+            "data": {"action": ACTION_EDIT, "report_id": report.id},
+        }
+    )
     return card_activity([{"type": "TextBlock", "text": text, "wrap": True}], actions, text)
 
 

@@ -239,7 +239,8 @@ def _validate(model: type[BaseModel], path: Path, problems: list[ContentProblem]
 def _locate(raw: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str, str]:
     """(entry, field) for an error location: list items are named by their id when they have one."""
     if len(loc) >= 2 and isinstance(loc[1], int):
-        items = raw.get(loc[0]) if isinstance(raw.get(loc[0]), list) else []
+        value = raw.get(loc[0])
+        items: list[Any] = value if isinstance(value, list) else []
         item = items[loc[1]] if loc[1] < len(items) else None
         name = str(item.get("id")) if isinstance(item, dict) and item.get("id") else f"{loc[0]}[{loc[1]}]"
         return name, ".".join(str(p) for p in loc[2:])
@@ -273,17 +274,19 @@ def load_broadcast_content(content_dir: Path) -> BroadcastContent:
             problems.append(ContentProblem(LAGESBILD_FILE, section.id, "id", f"{sorted(reserved)} are reserved"))
     unit_ids = {u.id for u in units_file.units}
     for ambassador in roles.ambassadors:
-        for unit in ambassador.units:
-            if unit not in unit_ids:
+        for unit_id in ambassador.units:
+            if unit_id not in unit_ids:
                 problems.append(
-                    ContentProblem(ROLES_FILE, ambassador.id, "units", f"unit {unit!r} is not in {UNITS_FILE}")
+                    ContentProblem(ROLES_FILE, ambassador.id, "units", f"unit {unit_id!r} is not in {UNITS_FILE}")
                 )
     channel_owner: dict[str, str] = {}
     for unit in units_file.units:
         for channel in unit.channels:
             if channel in channel_owner and channel_owner[channel] != unit.id:
                 problems.append(
-                    ContentProblem(UNITS_FILE, unit.id, "channels", f"{channel} already belongs to {channel_owner[channel]}")
+                    ContentProblem(
+                        UNITS_FILE, unit.id, "channels", f"{channel} already belongs to {channel_owner[channel]}"
+                    )
                 )
             channel_owner[channel] = unit.id
     if problems:

@@ -167,7 +167,7 @@ class DeliveryWorker:
                 await self.outbox.postpone(row, self.worker_id, now + timedelta(seconds=wait))
                 return
             await self.sleep(wait)
-        task = asyncio.create_task(self._deliver(row))
+        task = asyncio.create_task(self._deliver_logged(row))
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
 
@@ -176,6 +176,14 @@ class DeliveryWorker:
             await asyncio.wait(set(self._inflight), timeout=within)
 
     # ---- one send -------------------------------------------------------------------------
+
+    async def _deliver_logged(self, row: OutboxRow) -> None:
+        try:
+            await self._deliver(row)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # e.g. the database is away: the lease expires and the row is retried
+            log.exception("delivery bookkeeping failed", extra={"row": row.id})
 
     async def _deliver(self, row: OutboxRow) -> None:
         error: DeliveryError | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,6 +34,7 @@ from bot.broadcast.lagesbild import (
     READY,
     LagesbildStore,
     Report,
+    ReportInput,
     ReportProblem,
     parse_report_text,
     report_from_form,
@@ -136,7 +137,9 @@ class BroadcastFeature(FeatureBase):
     # ---- hooks ----------------------------------------------------------------------------
 
     def commands(self) -> list[Command]:
-        def c(key: str, sv: tuple[str, ...], en: tuple[str, ...], desc: tuple[str, str], handler: Any, **kw: Any) -> Command:
+        def c(
+            key: str, sv: tuple[str, ...], en: tuple[str, ...], desc: tuple[str, str], handler: Any, **kw: Any
+        ) -> Command:
             return Command(key, {"sv": sv, "en": en}, {"sv": desc[0], "en": desc[1]}, handler, **kw)
 
         return [
@@ -151,7 +154,10 @@ class BroadcastFeature(FeatureBase):
                 "lagesbild_subscribe",
                 ("prenumerera lägesbild", "prenumerera på lägesbild", "prenumerera lagesbild"),
                 ("subscribe situation report", "subscribe to situation report"),
-                ("kanalen får veckans lägesbild (skriv i kanalen)", "the channel gets the weekly report (type it in the channel)"),
+                (
+                    "kanalen får veckans lägesbild (skriv i kanalen)",
+                    "the channel gets the weekly report (type it in the channel)",
+                ),
                 self._cmd_subscribe,
             ),
             c(
@@ -241,7 +247,9 @@ class BroadcastFeature(FeatureBase):
             return True
         report_id = value.get("report_id")
         if action == ACTION_PREVIEW:
-            await self._save_and_preview(turn, lang, lambda: report_from_form(value, self.content.sections, self._default_week()))
+            await self._save_and_preview(
+                turn, lang, lambda: report_from_form(value, self.content.sections, self._default_week())
+            )
         elif not isinstance(report_id, int):
             await turn.send_activity(bt("lb_no_draft", lang))
         elif action == ACTION_PUBLISH:
@@ -320,13 +328,17 @@ class BroadcastFeature(FeatureBase):
             turn, call.lang, lambda: parse_report_text(call.args, self.content.sections, self._default_week())
         )
 
-    async def _save_and_preview(self, turn: TurnContext, lang: str, read: Any) -> None:
+    async def _save_and_preview(self, turn: TurnContext, lang: str, read: Callable[[], ReportInput]) -> None:
         try:
             written = read()
         except ReportProblem as problem:
-            await self._say(turn, bt(problem.key, lang, **problem.detail) + "\n\n" + format_help(self.content.sections, lang))
+            await self._say(
+                turn, bt(problem.key, lang, **problem.detail) + "\n\n" + format_help(self.content.sections, lang)
+            )
             return
-        report = await self.lagesbild.save_draft(written, self._actor(turn), self._conversation_id(turn), self.clock.now())
+        report = await self.lagesbild.save_draft(
+            written, self._actor(turn), self._conversation_id(turn), self.clock.now()
+        )
         await self._preview(turn, lang, report)
 
     async def _preview(self, turn: TurnContext, lang: str, report: Report) -> None:
@@ -436,7 +448,9 @@ class BroadcastFeature(FeatureBase):
             await self._say(turn, bt("rem_sent_now", lang, id=reminder.id, count=enqueued.reachable, unit=unit.name))
             return
         await self.scheduler.sync_jobs()
-        await self._say(turn, bt("rem_scheduled", lang, id=reminder.id, unit=unit.name, when=self._when(reminder, lang)))
+        await self._say(
+            turn, bt("rem_scheduled", lang, id=reminder.id, unit=unit.name, when=self._when(reminder, lang))
+        )
 
     def _when(self, reminder: Reminder, lang: str) -> str:
         if reminder.kind == "once" and reminder.run_at:

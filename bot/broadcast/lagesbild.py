@@ -116,10 +116,10 @@ def _key_index(sections: Sequence[Section]) -> dict[str, str]:
 def parse_report_text(text: str, sections: Sequence[Section], default_week: str) -> ReportInput:
     """Read the single-message format: one "field: text" per line; other lines continue the field.
 
-        läge: aktiverat
-        vecka: 48
-        sammanfattning: …
-        beslut: …   (a section id or its Swedish/English title)
+    läge: aktiverat
+    vecka: 48
+    sammanfattning: …
+    beslut: …   (a section id or its Swedish/English title)
     """
     index = _key_index(sections)
     fields: dict[str, list[str]] = {}
@@ -190,9 +190,7 @@ class LagesbildStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def save_draft(
-        self, report: ReportInput, actor: Actor, conversation_id: str | None, now: datetime
-    ) -> Report:
+    async def save_draft(self, report: ReportInput, actor: Actor, conversation_id: str | None, now: datetime) -> Report:
         """Store a new draft; an older unsent draft is discarded (one draft at a time)."""
         async with self._db.e.begin() as conn:
             await conn.execute(

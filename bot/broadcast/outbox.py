@@ -134,21 +134,21 @@ class Outbox:
         payload = json.dumps(activity.serialize(), ensure_ascii=False)
         rows = []
         for target in unique:
-            reachable = target.reference is not None
+            known = target.reference is not None
             rows.append(
                 {
                     "broadcast_id": broadcast_id,
                     "conversation_id": target.conversation_id,
                     "tenant_id": target.tenant_id,
                     "label": target.label[:256],
-                    "reference": json.dumps(target.reference) if reachable else None,
+                    "reference": json.dumps(target.reference) if known else None,
                     "activity": payload,
-                    "state": PENDING if reachable else (GONE if target.problem == "gone" else FAILED),
+                    "state": PENDING if known else (GONE if target.problem == "gone" else FAILED),
                     "attempts": 0,
-                    "last_error": None if reachable else _problem_text(target.problem),
+                    "last_error": None if known else _problem_text(target.problem),
                     "next_attempt_at": now,
                     "created_at": now,
-                    "finished_at": None if reachable else now,
+                    "finished_at": None if known else now,
                 }
             )
         if rows:
@@ -192,14 +192,18 @@ class Outbox:
                 )
             else:
                 picked = (
-                    await conn.execute(
-                        select(outbox.c.id)
-                        .where(claimable)
-                        .order_by(*order)
-                        .limit(limit)
-                        .with_for_update(skip_locked=True)
+                    (
+                        await conn.execute(
+                            select(outbox.c.id)
+                            .where(claimable)
+                            .order_by(*order)
+                            .limit(limit)
+                            .with_for_update(skip_locked=True)
+                        )
                     )
-                ).scalars().all()
+                    .scalars()
+                    .all()
+                )
                 if not picked:
                     return []
                 result = await conn.execute(
@@ -356,8 +360,8 @@ class Outbox:
         """Finish every broadcast left unfinished (a worker died between its last row and the report)."""
         async with self._db.e.connect() as conn:
             open_ids = (
-                await conn.execute(select(broadcasts.c.id).where(broadcasts.c.finished_at.is_(None)))
-            ).scalars().all()
+                (await conn.execute(select(broadcasts.c.id).where(broadcasts.c.finished_at.is_(None)))).scalars().all()
+            )
         finished = 0
         for broadcast_id in open_ids:
             finished += await self.finish_if_done(broadcast_id)

@@ -88,7 +88,7 @@ class Publisher:
         self.outbox.notify()
         return enqueued
 
-    async def remind_hr(self, conn: AsyncConnection, slot: datetime, now: datetime) -> str:
+    async def remind_hr(self, conn: AsyncConnection, slot: datetime) -> str:
         """The day before the slot: remind HR unless a report for it is ready or was written since the last slot."""
         if await self.lagesbild.ready_for_slot(conn, slot) is not None:
             return "not-needed:ready"
@@ -102,7 +102,11 @@ class Publisher:
             text = bt("hr_reminder_draft", "sv", week=draft.week, slot=when)
             text += "\n\n" + bt("hr_reminder_draft", "en", week=draft.week, slot=format_moment(slot, self.tz, "en"))
         else:
-            text = bt("hr_reminder", "sv", slot=when) + "\n\n" + bt("hr_reminder", "en", slot=format_moment(slot, self.tz, "en"))
+            text = (
+                bt("hr_reminder", "sv", slot=when)
+                + "\n\n"
+                + bt("hr_reminder", "en", slot=format_moment(slot, self.tz, "en"))
+            )
         targets = []
         for aad in self.roles.hr_ids():
             target = await self.registry.personal_chat(conn, aad)
@@ -122,7 +126,9 @@ class Publisher:
 
     # ---- reminders ------------------------------------------------------------------------
 
-    async def send_reminder(self, conn: AsyncConnection, reminder: Reminder, actor: Actor, lang: str = "sv") -> Enqueued:
+    async def send_reminder(
+        self, conn: AsyncConnection, reminder: Reminder, actor: Actor, lang: str = "sv"
+    ) -> Enqueued:
         unit = self.content.units.get(reminder.unit_id)
         channels = unit.channels if unit else []
         targets = await self.registry.channels(conn, channels)
@@ -134,7 +140,9 @@ class Publisher:
             title=bt("subject_reminder", lang, id=reminder.id, unit=unit.name if unit else reminder.unit_id),
             actor=actor,
             targets=targets,
-            activity=reminder_activity(unit.name if unit else reminder.unit_id, reminder.author_name, reminder.text, template),
+            activity=reminder_activity(
+                unit.name if unit else reminder.unit_id, reminder.author_name, reminder.text, template
+            ),
             lang=lang,
             report_to=await self.report_to(conn, reminder.author_aad, reminder.author_conversation),
         )

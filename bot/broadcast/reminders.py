@@ -19,6 +19,7 @@ from bot.db.tables import reminders
 ACTIVE = "active"
 DONE = "done"
 CANCELLED = "cancelled"
+MISSED = "missed"  # a once reminder whose time passed while the service was down beyond grace
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,7 @@ class ReminderStore:
                 .returning(reminders.c.id)
             )
             reminder_id = int(result.scalar_one())
-            await audit(
-                conn, now, actor, "schedule", f"reminder:{reminder_id}", None, unit=unit_id, kind=request.kind
-            )
+            await audit(conn, now, actor, "schedule", f"reminder:{reminder_id}", None, unit=unit_id, kind=request.kind)
             row = (await conn.execute(select(reminders).where(reminders.c.id == reminder_id))).one()
         return _reminder(row)
 

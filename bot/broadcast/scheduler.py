@@ -27,12 +27,13 @@ from bot.broadcast.audit import Actor, audit
 from bot.broadcast.content import BroadcastContent
 from bot.broadcast.lagesbild import LagesbildStore
 from bot.broadcast.publishing import Publisher
-from bot.broadcast.reminders import ACTIVE, Reminder, ReminderStore
+from bot.broadcast.reminders import ACTIVE, DONE, MISSED, Reminder, ReminderStore
 from bot.broadcast.schedule_math import (
     WeeklyRule,
     due_slot,
     local_date,
     next_slot_after,
+    next_unpaused_slot,
     pause_covering,
     shift_rule,
 )
@@ -48,7 +49,6 @@ log = logging.getLogger(__name__)
 JOB_LAGESBILD = "lagesbild"
 JOB_HR_REMINDER = "lagesbild-hr-reminder"
 APS_PREFIX = "bc:"
-MISSED = "missed"
 
 
 @dataclass(frozen=True)
@@ -132,8 +132,6 @@ class BroadcastScheduler:
 
     def next_lagesbild_slot(self, after: datetime) -> datetime | None:
         """The next weekly slot outside the pauses (what "leave it for the weekly slot" means)."""
-        from bot.broadcast.schedule_math import next_unpaused_slot
-
         return next_unpaused_slot(after, self.content.lagesbild_rule, self.content.pauses_for("lagesbild"), self.tz)
 
     # ---- running --------------------------------------------------------------------------
@@ -173,12 +171,18 @@ class BroadcastScheduler:
             insert = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert
             claimed = await conn.execute(
                 insert(job_runs)
-                .values(job_id=schedule.job_id, scheduled_for=slot, fired_at=now, fired_by=self.instance_id, outcome="running")
+                .values(
+                    job_id=schedule.job_id,
+                    scheduled_for=slot,
+                    fired_at=now,
+                    fired_by=self.instance_id,
+                    outcome="running",
+                )
                 .on_conflict_do_nothing(index_elements=["job_id", "scheduled_for"])
             )
             if claimed.rowcount != 1:
                 return None  # another replica, or an earlier run of ours, fired this slot
-            outcome = await self._job(conn, schedule, slot, now)
+            outcome = await self._job(conn, schedule, slot)
             await conn.execute(
                 update(job_runs)
                 .where(job_runs.c.job_id == schedule.job_id, job_runs.c.scheduled_for == slot)
@@ -187,7 +191,7 @@ class BroadcastScheduler:
         log.info("job fired", extra={"job": schedule.job_id, "slot": slot.isoformat(), "outcome": outcome})
         return JobRun(schedule.job_id, slot, outcome)
 
-    async def _job(self, conn: AsyncConnection, schedule: Schedule, slot: datetime, now: datetime) -> str:
+    async def _job(self, conn: AsyncConnection, schedule: Schedule, slot: datetime) -> str:
         if schedule.job_id == JOB_LAGESBILD:
             pause = pause_covering(slot, self.content.pauses_for("lagesbild"), self.tz)
             if pause is not None:
@@ -202,7 +206,7 @@ class BroadcastScheduler:
             target_slot = next_slot_after(slot, self.content.lagesbild_rule, self.tz)
             if pause_covering(target_slot, self.content.pauses_for("lagesbild"), self.tz) is not None:
                 return "paused"
-            return await self.publisher.remind_hr(conn, target_slot, now)
+            return await self.publisher.remind_hr(conn, target_slot)
         reminder = schedule.reminder
         assert reminder is not None
         if not await self.reminders.is_active(conn, reminder.id):
@@ -235,7 +239,7 @@ class BroadcastScheduler:
             result = await conn.execute(
                 update(reminders)
                 .where(reminders.c.id == reminder.id, reminders.c.state == ACTIVE)
-                .values(state=MISSED if reminder.kind == "once" else "done")
+                .values(state=MISSED if reminder.kind == "once" else DONE)
             )
             if result.rowcount:
                 await audit(conn, now, Actor.system(), "expire", reminder.job_id)
@@ -259,7 +263,7 @@ class BroadcastScheduler:
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,
-                "misfire_grace_time": int(self.grace.total_seconds()) or None,
+                "misfire_grace_time": max(1, int(self.grace.total_seconds())),
             },
         )
         self._aps.start()
@@ -290,7 +294,11 @@ class BroadcastScheduler:
             if existing is not None and str(existing.trigger) == str(trigger):
                 continue
             self._aps.add_job(
-                "bot.broadcast.scheduler:wake", trigger, args=[job_id[len(APS_PREFIX) :]], id=job_id, replace_existing=True
+                "bot.broadcast.scheduler:wake",
+                trigger,
+                args=[job_id[len(APS_PREFIX) :]],
+                id=job_id,
+                replace_existing=True,
             )
 
     def _trigger(self, schedule: Schedule) -> Any:

@@ -59,20 +59,20 @@ TEXTS: dict[str, dict[str, str]] = {
     "lb_summary": {"sv": "Sammanfattning", "en": "Summary"},
     "lb_preview_button": {"sv": "Förhandsgranska", "en": "Preview"},
     "lb_bad_mode": {
-        "sv": "Läget ska vara **ordinarie** eller **aktiverat** (du skrev \"{value}\").",
-        "en": "The mode must be **normal** or **activated** (you wrote \"{value}\").",
+        "sv": 'Läget ska vara **ordinarie** eller **aktiverat** (du skrev "{value}").',
+        "en": 'The mode must be **normal** or **activated** (you wrote "{value}").',
     },
     "lb_bad_line": {
-        "sv": "Jag förstod inte raden \"{line}\". Börja varje fält med dess namn och ett kolon.",
-        "en": "I did not understand the line \"{line}\". Start each field with its name and a colon.",
+        "sv": 'Jag förstod inte raden "{line}". Börja varje fält med dess namn och ett kolon.',
+        "en": 'I did not understand the line "{line}". Start each field with its name and a colon.',
     },
     "lb_missing_summary": {
         "sv": "Lägesbilden behöver en sammanfattning.",
         "en": "The situation report needs a summary.",
     },
     "lb_missing_section": {
-        "sv": "Avsnittet \"{section}\" måste fyllas i.",
-        "en": "The section \"{section}\" must be filled in.",
+        "sv": 'Avsnittet "{section}" måste fyllas i.',
+        "en": 'The section "{section}" must be filled in.',
     },
     "lb_preview_intro": {
         "sv": "Förhandsgranskning: så här ser lägesbilden ut i kanalerna.",
@@ -171,31 +171,30 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Give a time after the day, for example 09:00 or at 9.\n\n" + REMINDER_EXAMPLES["en"],
     },
     "rem_need_days": {
-        "sv": "Skriv vilka dagar efter \"varje\", till exempel **varje måndag** eller **varje vardag**.\n\n"
+        "sv": 'Skriv vilka dagar efter "varje", till exempel **varje måndag** eller **varje vardag**.\n\n'
         + REMINDER_EXAMPLES["sv"],
-        "en": "Say which days after \"every\", for example **every monday** or **every weekday**.\n\n"
+        "en": 'Say which days after "every", for example **every monday** or **every weekday**.\n\n'
         + REMINDER_EXAMPLES["en"],
     },
     "rem_need_text": {
         "sv": "Vad ska påminnelsen säga? Skriv en text eller en mall efter tiden.\n\n" + REMINDER_EXAMPLES["sv"],
-        "en": "What should the reminder say? Write a text or a template after the time.\n\n"
-        + REMINDER_EXAMPLES["en"],
+        "en": "What should the reminder say? Write a text or a template after the time.\n\n" + REMINDER_EXAMPLES["en"],
     },
     "rem_bad_date": {
-        "sv": "\"{value}\" är inget datum jag kan läsa. Skriv till exempel 2026-12-01 eller 1/12.",
-        "en": "\"{value}\" is not a date I can read. Write for example 2026-12-01 or 1/12.",
+        "sv": '"{value}" är inget datum jag kan läsa. Skriv till exempel 2026-12-01 eller 1/12.',
+        "en": '"{value}" is not a date I can read. Write for example 2026-12-01 or 1/12.',
     },
     "rem_past": {
         "sv": "Den tiden har redan passerat. Välj en tid framåt.",
         "en": "That time has already passed. Pick a time ahead.",
     },
     "rem_unknown_unit": {
-        "sv": "Enheten \"{value}\" finns inte. Dina enheter: {units}.",
-        "en": "There is no unit \"{value}\". Your units: {units}.",
+        "sv": 'Enheten "{value}" finns inte. Dina enheter: {units}.',
+        "en": 'There is no unit "{value}". Your units: {units}.',
     },
     "rem_unknown_template": {
-        "sv": "Mallen \"{value}\" finns inte. Mallar: {templates}.",
-        "en": "There is no template \"{value}\". Templates: {templates}.",
+        "sv": 'Mallen "{value}" finns inte. Mallar: {templates}.',
+        "en": 'There is no template "{value}". Templates: {templates}.',
     },
     "rem_not_your_unit": {
         "sv": "Du är ambassadör för {units} och kan bara skicka påminnelser dit.",
@@ -274,8 +273,34 @@ def bt(key: str, lang: str, **kwargs: Any) -> str:
 
 
 MONTH_NAMES = {
-    "sv": ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"),
+    "sv": (
+        "januari",
+        "februari",
+        "mars",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "augusti",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
 }
 
 

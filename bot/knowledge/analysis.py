@@ -20,6 +20,7 @@ CONCEPT_PREFIX = "="
 MIN_PART = 3  # shortest compound part, and only for synonym words such as "hem" in "hemarbete"
 MIN_PLAIN_PART = 4  # other parts must be longer, or "deltid" would become "del" + "tid"
 MAX_PARTS = 3
+MIN_TYPO_LENGTH = 6  # shorter words have too many neighbours one typo away ("halva" ~ "hålla")
 LIGHT_WEIGHT = 0.25
 NUMBER_WEIGHT = 0.5
 _SWEDISH_LETTERS = frozenset("åäö")
@@ -38,6 +39,9 @@ class SynonymSet:
 
     groups: tuple[SynonymGroup, ...] = ()
     light: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Words that say who or where (the municipality, its director, HR, the unions, the staff), not what:
+    # they are explained like any word, but a question made only of them is not specific to any entry.
+    context: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,15 @@ class Lexicon:
             words = synonyms.light.get(lang, ())
             keys = {stemmers.key(tok, lang) for word in words for tok in tokenize(word)}
             self.light[lang] = frozenset(keys)
+        context: set[str] = set()
+        for lang in LANGS:
+            for word in synonyms.context.get(lang, ()):
+                keys = tuple(stemmers.key(tok, lang) for tok in tokenize(word))
+                if len(keys) == 1:
+                    context.add(self.single[lang].get(keys[0], keys[0]))
+                elif keys:
+                    context.add(self.phrases[lang].get(keys, " ".join(keys)))
+        self.context: frozenset[str] = frozenset(context)
         self.max_phrase = max((len(k) for table in self.phrases.values() for k in table), default=1)
         self.phrase_starts = {lang: frozenset(k[0] for k in self.phrases[lang]) for lang in LANGS}
 
@@ -127,15 +140,15 @@ class Analyzer:
         self._heads = {w: k for w, k in heads.items() if w not in STOPWORDS["sv"] and self._part_ok(w, k)}
         self.split = lru_cache(maxsize=50_000)(self._split)
         self.resolve = lru_cache(maxsize=100_000)(self._resolve)
-        # Folded spellings for "hemifran"; buckets by length keep the typo search small.
-        self._folded: dict[str, tuple[str, str]] = {}
+        # Folded spellings for "hemifran", per language; buckets by length keep the typo search small.
+        self._folded: dict[str, dict[str, str]] = {lang: {} for lang in LANGS}
+        self._by_length: dict[str, dict[int, list[str]]] = {lang: {} for lang in LANGS}
         for lang in LANGS:
             for word in sorted(self.surfaces[lang]):
                 if not is_number(word):
-                    self._folded.setdefault(fold(word), (lang, self.stemmers.key(word, lang)))
-        self._by_length: dict[int, list[str]] = {}
-        for word in sorted(self._folded):
-            self._by_length.setdefault(len(word), []).append(word)
+                    self._folded[lang].setdefault(fold(word), self.stemmers.key(word, lang))
+            for word in sorted(self._folded[lang]):
+                self._by_length[lang].setdefault(len(word), []).append(word)
         self._only: dict[str, frozenset[str]] = {
             "sv": frozenset(self.surfaces["sv"] - self.surfaces["en"]),
             "en": frozenset(self.surfaces["en"] - self.surfaces["sv"]),
@@ -262,8 +275,13 @@ class Analyzer:
             return "en"
         return None
 
-    def query_terms(self, question: str, order: Sequence[str]) -> list[QueryTerm]:
-        """The question's meaningful words, each found in the content or marked unknown."""
+    def query_terms(self, question: str, order: Sequence[str], typo_langs: Sequence[str] = LANGS) -> list[QueryTerm]:
+        """The question's meaningful words, each found in the content or marked unknown.
+
+        `order` is the order in which the languages' stems are tried; misspellings are looked for only
+        among the words of `typo_langs` (the question's language when it is known), so that an English
+        "standing" is not read as a misspelt Swedish "städning".
+        """
         tokens = tokenize(question)
         keys = {lang: [self.stemmers.key(t, lang) for t in tokens] for lang in order}
         out: list[QueryTerm] = []
@@ -279,7 +297,7 @@ class Analyzer:
             if _is_stopword(token) or (len(token) == 1 and not is_number(token)):
                 continue
             weight = self._weight(token, order)
-            terms, quality = self._find(token, order)
+            terms, quality = self._find(token, order, typo_langs)
             if not terms:
                 out.append(QueryTerm(None, weight, 0.0, token))
                 continue
@@ -295,7 +313,7 @@ class Analyzer:
                 return LIGHT_WEIGHT
         return 1.0
 
-    def _find(self, token: str, order: Sequence[str]) -> tuple[tuple[str, ...], float]:
+    def _find(self, token: str, order: Sequence[str], typo_langs: Sequence[str]) -> tuple[tuple[str, ...], float]:
         """Where a question word is in the content: as written, as a compound, folded, or misspelt."""
         for lang in order:
             key = self.stemmers.key(token, lang)
@@ -312,24 +330,28 @@ class Analyzer:
             if key in self.lexicon.single["sv"] or key in self.known["sv"]:
                 return self.resolve(key, "sv"), 0.9
         folded = fold(token)
-        hit = self._folded.get(folded)
-        if hit:
-            return self.resolve(hit[1], hit[0]), 0.95
-        match = self._fuzzy(folded)
-        if match:
-            word, distance = match
-            lang, key = self._folded[word]
-            return self.resolve(key, lang), 0.85 if distance == 1 else 0.7
+        for lang in order:
+            hit = self._folded[lang].get(folded)
+            if hit:
+                return self.resolve(hit, lang), 0.95
+        best: tuple[str, str, int] | None = None
+        for lang in typo_langs:
+            match = self._fuzzy(folded, lang)
+            if match and (best is None or match[1] < best[2]):
+                best = (lang, match[0], match[1])
+        if best:
+            lang, word, distance = best
+            return self.resolve(self._folded[lang][word], lang), 0.85 if distance == 1 else 0.7
         return (), 0.0
 
-    def _fuzzy(self, word: str) -> tuple[str, int] | None:
+    def _fuzzy(self, word: str, lang: str) -> tuple[str, int] | None:
         """The closest known word within one typo (two for long words); None for short words."""
-        if len(word) < 5:
+        if len(word) < MIN_TYPO_LENGTH:
             return None
-        limit = 1 if len(word) < 8 else 2
+        limit = 1 if len(word) < 9 else 2
         best: tuple[str, int] | None = None
         for length in range(len(word) - limit, len(word) + limit + 1):
-            choices = self._by_length.get(length)
+            choices = self._by_length[lang].get(length)
             if not choices:
                 continue
             found = process.extractOne(word, choices, scorer=OSA.distance, score_cutoff=limit)

@@ -16,6 +16,7 @@ from bot.knowledge.texts import answer_text, fallback_text
 # Below this confidence the bot does not guess; see tests/knowledge for the questions it was checked on.
 ANSWER_THRESHOLD = 0.5
 SUGGEST_THRESHOLD = 0.2  # close enough to offer as a related topic
+SUGGEST_RELEVANCE = 0.5  # a vague question's close topics rank at this share of their undiscounted score
 MAX_SUGGESTIONS = 3
 STOCKHOLM = ZoneInfo("Europe/Stockholm")  # "today" for the rules' periods is the Swedish date
 
@@ -44,7 +45,7 @@ class KnowledgeBase:
         entries = tuple(e for t in topic_list for e in t.entries)
         titles = {t.id: t.title for t in topic_list}
         analyzer = Analyzer(lexicon, _texts(entries, titles))
-        index = SearchIndex([_entry_texts(analyzer, e, titles.get(e.topic, {})) for e in entries], near=lexicon.near)
+        index = SearchIndex([_entry_texts(analyzer, e, titles.get(e.topic, {})) for e in entries], near=lexicon.near, context=lexicon.context)
         analyzer.finish_build()
         object.__setattr__(self, "_analyzer", analyzer)
         object.__setattr__(self, "_entries", entries)
@@ -80,9 +81,11 @@ class KnowledgeBase:
         not show its language (one word, a number), and Swedish after that.
         """
         today = today or datetime.datetime.now(STOCKHOLM).date()
-        reply_lang = self._analyzer.detect_language(question) or (lang if lang in LANGS else None) or "sv"
+        detected = self._analyzer.detect_language(question)
+        reply_lang = detected or (lang if lang in LANGS else None) or "sv"
         order = (reply_lang, *(x for x in LANGS if x != reply_lang))
-        ranked = self._index.search(self._analyzer.query_terms(question, order))
+        terms = self._analyzer.query_terms(question, order, (detected,) if detected else LANGS)
+        ranked = self._index.search(terms)
         best = ranked[0] if ranked else None
         if best is not None and best.score >= ANSWER_THRESHOLD:
             entry = self._entries[best.index]
@@ -95,7 +98,7 @@ class KnowledgeBase:
                 text=answer_text(entry, reply_lang, today),
                 suggestions=self._suggestions(entry, ranked[1:]),
             )
-        close = [self._entries[s.index] for s in ranked[:MAX_SUGGESTIONS] if s.score >= SUGGEST_THRESHOLD]
+        close = self._close_topics(ranked)
         return Answer(
             question=question,
             lang=reply_lang,
@@ -105,6 +108,13 @@ class KnowledgeBase:
             text=fallback_text(reply_lang, close),
             suggestions=close,
         )
+
+    def _close_topics(self, ranked: list[Scored]) -> list[Entry]:
+        """What to offer instead of an answer: close matches, and entries that would have answered a question
+        that is only too vague ("Vad gör facket för mig?" is close to what the union thinks of distance work)."""
+        close = [s for s in ranked if s.score >= SUGGEST_THRESHOLD or s.relevance >= ANSWER_THRESHOLD]
+        close.sort(key=lambda s: (-max(s.score, SUGGEST_RELEVANCE * s.relevance), s.index))
+        return [self._entries[s.index] for s in close[:MAX_SUGGESTIONS]]
 
     def _suggestions(self, entry: Entry, others: list[Scored]) -> list[Entry]:
         """The entry's own related entries, else the next best matches for this question."""

@@ -46,13 +46,20 @@ class Scored:
     score: float
     coverage: float
     closeness: float
+    relevance: float = 0.0  # the score before the vagueness discount: how close a topic it is
 
 
 class SearchIndex:
     """An inverted index from terms to entries, with per-entry term strengths and phrasings."""
 
-    def __init__(self, entries: Sequence[EntryTexts], near: Mapping[str, tuple[str, ...]] | None = None) -> None:
+    def __init__(
+        self,
+        entries: Sequence[EntryTexts],
+        near: Mapping[str, tuple[str, ...]] | None = None,
+        context: Iterable[str] = (),
+    ) -> None:
         self._near = dict(near or {})
+        self._context = frozenset(context)
         self._strength: list[dict[str, float]] = []
         raw_phrasings: list[list[frozenset[str]]] = []
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
@@ -70,7 +77,9 @@ class SearchIndex:
             for term, value in strength.items():
                 postings[term].append((number, value))
         total = max(len(entries), 1)
-        self._postings = {term: tuple(hits) for term, hits in postings.items()}
+        # Strongest first (the term in a question before the term in an answer), so that a capped walk
+        # of a very long list keeps the entries where the term matters most.
+        self._postings = {term: tuple(sorted(hits, key=lambda h: -h[1])) for term, hits in postings.items()}
         self._idf = {term: math.log(1.0 + total / len(hits)) for term, hits in postings.items()}
         self._unknown_idf = math.log(1.0 + total)
         # Each phrasing with its summed idf, for the weighted Jaccard of _closeness.
@@ -104,10 +113,10 @@ class SearchIndex:
             if scores and touched + size > POSTINGS_BUDGET:
                 deferred.append(t)
                 continue
-            touched += size
+            touched += min(size, POSTINGS_BUDGET)
             self._accumulate(t, scores)
         if deferred and len(scores) > SHORTLIST:
-            scores = dict(heapq.nlargest(SHORTLIST, scores.items(), key=lambda item: item[1]))
+            scores = {n: scores[n] for n in heapq.nlargest(SHORTLIST, scores, key=scores.__getitem__)}
         for t in deferred:
             boost = t.weight * t.quality * t.idf
             for number in scores:
@@ -116,28 +125,31 @@ class SearchIndex:
             return []
         unknown_mass = unknown_weight * unknown_idf
         importance = {q.term: q.importance for q in query if q.term is not None}
-        specificity = sum(importance[t.term] * idf.get(t.term, 0.0) for t in terms) / unknown_idf
+        # Context words ("kommunen", "HR", "facket") are explained but do not make a question specific.
+        specificity = (
+            sum(importance[t.term] * idf.get(t.term, 0.0) for t in terms if t.term not in self._context) / unknown_idf
+        )
         vagueness = min(1.0, specificity / SPECIFIC_ENOUGH)
         query_mass = sum(t.idf for t in terms) + unknown_mass
         reachable = frozenset(alt for t in terms for alt, _ in t.alternatives)
         ranked = []
-        for number, _ in heapq.nlargest(limit, scores.items(), key=lambda item: item[1]):
+        for number in heapq.nlargest(limit, scores, key=scores.__getitem__):
             coverage = self._coverage(number, terms, total_weight)
             closeness = self._closeness(number, terms, query_mass, reachable)
-            score = (COVERAGE_SHARE * coverage + (1.0 - COVERAGE_SHARE) * closeness) * vagueness
-            ranked.append(Scored(number, min(1.0, score), coverage, closeness))
+            relevance = min(1.0, COVERAGE_SHARE * coverage + (1.0 - COVERAGE_SHARE) * closeness)
+            ranked.append(Scored(number, relevance * vagueness, coverage, closeness, relevance))
         ranked.sort(key=lambda s: (-s.score, s.index))
         return ranked
 
     def _accumulate(self, t: _Term, scores: dict[int, float]) -> None:
         boost = t.weight * t.quality * t.idf
         if len(t.alternatives) == 1:
-            for number, strength in self._postings.get(t.term, ()):
+            for number, strength in self._postings.get(t.term, ())[:POSTINGS_BUDGET]:
                 scores[number] += boost * strength
             return
         best: dict[int, float] = {}
         for alternative, factor in t.alternatives:
-            for number, strength in self._postings.get(alternative, ()):
+            for number, strength in self._postings.get(alternative, ())[:POSTINGS_BUDGET]:
                 if factor * strength > best.get(number, 0.0):
                     best[number] = factor * strength
         for number, strength in best.items():

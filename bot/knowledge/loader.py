@@ -126,7 +126,11 @@ def _load_synonyms(
         for number, other in enumerate(group.near):
             if other not in seen:
                 problems.append(ContentProblem(str(path), group.id, f"near.{number}", f"no group has the id {other!r}"))
-    synonyms = SynonymSet(tuple(groups), {"sv": tuple(doc.light.sv), "en": tuple(doc.light.en)})
+    synonyms = SynonymSet(
+        tuple(groups),
+        {"sv": tuple(doc.light.sv), "en": tuple(doc.light.en)},
+        {"sv": tuple(doc.context.sv), "en": tuple(doc.context.en)},
+    )
     lexicon = Lexicon(synonyms, stemmers)
     for c in lexicon.conflicts:
         problems.append(

@@ -43,7 +43,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
         during above below to from up down in out on off over under further then once here there when where
         how all any both each few more most other some such no nor not only own so than too very can will
         just should may might must could would shall please hi hello thanks get got let us im its dont cant
-        allowed ok okay turn switch keep use put take make also there s t
+        allowed ok okay turn switch keep use put take make also s t gets getting goes going become becomes
         """.split()
     ),
 }

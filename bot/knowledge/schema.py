@@ -109,3 +109,4 @@ class LightWordsDoc(_Model):
 class SynonymsFileDoc(_Model):
     groups: list[SynonymGroupDoc] = Field(default_factory=list)
     light: LightWordsDoc = Field(default_factory=LightWordsDoc)
+    context: LightWordsDoc = Field(default_factory=LightWordsDoc)

@@ -277,15 +277,21 @@ async def test_deferred_turns_answer_at_once_and_keep_order_per_conversation(
 ) -> None:
     gateway = client.server.app[SERVICES].gateway
     gateway.defer_turns = True
-    connector.delay = 0.2
-    loop = asyncio.get_running_loop()
-    started = loop.time()
+    release = asyncio.Event()
+
+    async def hold_replies(cid: str, body: dict[str, Any]) -> None:
+        await release.wait()  # the connector answers no reply until the test says so
+
+    connector.fault = hold_replies
     for i, question in enumerate(["Måste jag ha VPN?", "Får jag ta med kontorsstolen hem?"]):
         response = await client.post("/api/messages", json=message(connector.url, question, id=f"d{i}"))
         assert response.status == 201
-    assert loop.time() - started < 0.2  # acknowledged before the connector answered any reply
-    await connector.wait_for_count(2, within=5)
+    assert connector.received == []  # both acknowledged while no reply had been answered
+    assert len(gateway.turns) == 2
+    release.set()
+    await connector.wait_for_count(2, within=10)
     assert [r["replyToId"] for r in connector.activities()] == ["d0", "d1"]
+    await gateway.turns.drain(10)
     # An invoke still gets the bot's own answer in the request, not a deferred 201.
     invoke = message(connector.url, type="invoke", name="unknown/thing", value={})
     response = await client.post("/api/messages", json=invoke)

@@ -167,3 +167,34 @@ async def test_members_from_other_conversations_do_not_leak_state(harness: BotHa
     # Another user typing "1" has no suggestions of their own: it is treated as a question.
     text = await harness.say("1", from_property=other)
     assert "HR" in text
+
+
+async def test_hello_and_thanks_get_a_human_reply(harness: BotHarness) -> None:
+    assert "hjälp" in (await harness.say("Hej!")).lower()
+    assert "help" in (await harness.say("hello")).lower()
+    assert "Varsågod" in await harness.say("tack!")
+    # A greeting followed by a question is still a question.
+    assert "Källa" in await harness.say("hej, måste jag ha vpn hemma?")
+
+
+def test_entry_offering_a_missing_walkthrough_refuses_to_start(tmp_path: Path) -> None:
+    import shutil
+
+    from bot.app import build_services
+    from bot.config import PROJECT_ROOT
+    from bot.content_errors import ContentError
+
+    content = tmp_path / "content"
+    shutil.copytree(PROJECT_ROOT / "content", content)
+    path = next(p for p in (content / "knowledge").glob("*.yaml") if "walkthrough:" in p.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("walkthrough: remote-work-checklist", "walkthrough: no-such-walk", 1).replace(
+            "walkthrough: return-to-office", "walkthrough: no-such-walk", 1
+        ),
+        encoding="utf-8",
+    )
+    settings = bot_settings(tmp_path)
+    settings = type(settings)(**{**settings.__dict__, "content_dir": content})
+    with pytest.raises(ContentError, match="no-such-walk"):
+        build_services(settings)

@@ -4,18 +4,39 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.app import create_app
-from bot.clock import ManualClock
+from bot.broadcast import BroadcastFeature
+from bot.clock import Clock, ManualClock
+from bot.db import Database
 from bot.local_connector import LocalConnector
 from tests.broadcast.helpers import Chat, settings_for
+from tests.broadcast.rig import FeatureFactory, make_feature
 
 
 @pytest.fixture
-async def chat(aiohttp_client, tmp_path: Path, database_url: str, clock: ManualClock, connector: LocalConnector) -> AsyncIterator[Chat]:
+async def chat(
+    aiohttp_client, tmp_path: Path, database_url: str, clock: ManualClock, connector: LocalConnector
+) -> AsyncIterator[Chat]:
     """The app (no background workers) with the real content, replies going to the local connector."""
     app = create_app(settings_for(tmp_path, database_url), clock=clock)
     client = await aiohttp_client(app)
     return Chat(client, connector)
+
+
+@pytest.fixture
+async def new_feature(tmp_path: Path, database: Database) -> AsyncIterator[FeatureFactory]:
+    """Builds broadcast features (replicas) on the test database; closes their HTTP sessions afterwards."""
+    made: list[BroadcastFeature] = []
+
+    async def make(clock: Clock, **settings: Any) -> BroadcastFeature:
+        feature = await make_feature(tmp_path, database, clock, **settings)
+        made.append(feature)
+        return feature
+
+    yield make
+    for feature in made:
+        await feature.gateway.close()

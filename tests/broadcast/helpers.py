@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -76,7 +76,11 @@ def personal(service_url: str, aad: str, text: str | None = None, **extra: Any) 
 
 def channel_data(channel_id: str, team_id: str | None = None) -> dict[str, Any]:
     team = team_id or f"team-of-{channel_id}"
-    return {"tenant": {"id": TENANT}, "team": {"id": team, "name": "Team"}, "channel": {"id": channel_id, "name": "Allmänt"}}
+    return {
+        "tenant": {"id": TENANT},
+        "team": {"id": team, "name": "Team"},
+        "channel": {"id": channel_id, "name": "Allmänt"},
+    }
 
 
 def in_channel(service_url: str, channel_id: str, aad: str, text: str, team_id: str | None = None) -> dict[str, Any]:
@@ -101,7 +105,9 @@ def in_channel(service_url: str, channel_id: str, aad: str, text: str, team_id: 
     }
 
 
-def bot_added_to_team(service_url: str, channel_id: str, team_id: str | None = None, removed: bool = False) -> dict[str, Any]:
+def bot_added_to_team(
+    service_url: str, channel_id: str, team_id: str | None = None, removed: bool = False
+) -> dict[str, Any]:
     """Teams' conversationUpdate when the bot is added to (or removed from) a team."""
     key = "membersRemoved" if removed else "membersAdded"
     return {
@@ -113,7 +119,10 @@ def bot_added_to_team(service_url: str, channel_id: str, team_id: str | None = N
         "conversation": {"id": channel_id, "conversationType": "channel", "tenantId": TENANT, "isGroup": True},
         "recipient": BOT,
         key: [BOT],
-        "channelData": {**channel_data(channel_id, team_id), "eventType": "teamMemberRemoved" if removed else "teamMemberAdded"},
+        "channelData": {
+            **channel_data(channel_id, team_id),
+            "eventType": "teamMemberRemoved" if removed else "teamMemberAdded",
+        },
     }
 
 

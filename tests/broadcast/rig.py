@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from bot.local_connector import LocalConnector
 from tests.broadcast.helpers import HR_ID, bot_added_to_team, content_dir, personal
 
 Fault = Callable[[str, int], web.Response | None]  # (conversation id, attempt number for it) -> answer
+FeatureFactory = Callable[..., Awaitable[BroadcastFeature]]  # (clock, **settings) -> a feature on the test database
 
 
 @dataclass

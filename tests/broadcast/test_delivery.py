@@ -6,7 +6,6 @@ import asyncio
 import itertools
 import random
 from collections import Counter
-from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy import select
@@ -20,7 +19,7 @@ from bot.db.tables import conversation_refs, outbox
 from bot.local_connector import LocalConnector
 from tests.broadcast.helpers import FakeTime, text_of
 from tests.broadcast.limits import violations
-from tests.broadcast.rig import RequestLog, add_channels, add_personal_chat, broadcast, install_faults, make_feature
+from tests.broadcast.rig import FeatureFactory, RequestLog, add_channels, add_personal_chat, broadcast, install_faults
 
 
 def received(connector: LocalConnector) -> Counter[str]:
@@ -28,10 +27,10 @@ def received(connector: LocalConnector) -> Counter[str]:
 
 
 async def test_every_channel_gets_the_message_once_despite_429_and_5xx_within_limits(
-    tmp_path: Path, database: Database, connector: LocalConnector
+    new_feature: FeatureFactory, database: Database, connector: LocalConnector
 ) -> None:
     """Real time: Retry-After and backoff are waited for, and the connector's clock judges the limits."""
-    feature = await make_feature(tmp_path, database, SystemClock())
+    feature = await new_feature(SystemClock())
     channels = await add_channels(feature, connector.url, 60)
     rng = random.Random(4)
     log = RequestLog()
@@ -47,7 +46,6 @@ async def test_every_channel_gets_the_message_once_despite_429_and_5xx_within_li
     install_faults(connector, fault, log)
     await broadcast(feature, channels)
     await feature.new_worker().drain()
-    await feature.gateway.close()
 
     assert received(connector) == Counter(dict.fromkeys(channels, 1))
     assert sum(len(t) for t in log.times.values()) > len(channels)  # faults happened and were retried
@@ -58,16 +56,15 @@ async def test_every_channel_gets_the_message_once_despite_429_and_5xx_within_li
 
 
 async def test_many_messages_to_one_conversation_keep_its_windows(
-    tmp_path: Path, database: Database, connector: LocalConnector
+    new_feature: FeatureFactory, database: Database, connector: LocalConnector
 ) -> None:
-    feature = await make_feature(tmp_path, database, SystemClock())
+    feature = await new_feature(SystemClock())
     (channel,) = await add_channels(feature, connector.url, 1)
     log = RequestLog()
     install_faults(connector, None, log)
     for n in range(12):
         await broadcast(feature, [channel], text=f"meddelande {n}")
     await feature.new_worker().drain()
-    await feature.gateway.close()
     assert len(connector.received) == 12
     assert violations(log.times[channel], TEAMS_PER_CONVERSATION) == []
     # 7 a second then 8 in 2 s: the 12th cannot go before about 2 s.
@@ -75,10 +72,10 @@ async def test_many_messages_to_one_conversation_keep_its_windows(
 
 
 async def test_persistent_failure_is_reported_with_its_reason_and_a_removed_bot_is_gone(
-    tmp_path: Path, database: Database, connector: LocalConnector, clock: ManualClock
+    new_feature: FeatureFactory, database: Database, connector: LocalConnector, clock: ManualClock
 ) -> None:
     """Manual time: backoff grows until the attempt limit, 403 stops at once; the author gets a report."""
-    feature = await make_feature(tmp_path, database, clock, delivery_max_attempts=5)
+    feature = await new_feature(clock, delivery_max_attempts=5)
     ok, broken, removed = await add_channels(feature, connector.url, 3)
     hr_chat = await add_personal_chat(feature, connector.url)
     log = RequestLog()
@@ -94,7 +91,6 @@ async def test_persistent_failure_is_reported_with_its_reason_and_a_removed_bot_
     enqueued = await broadcast(feature, [ok, broken, removed], report_to=hr_chat)
     fake = FakeTime(clock)
     await feature.new_worker(clock=clock, sleep=fake.sleep).drain()
-    await feature.gateway.close()
 
     assert len(log.times[broken]) == 5
     gaps = [b - a for a, b in zip(log.times[broken], log.times[broken][1:], strict=False)]
@@ -108,7 +104,9 @@ async def test_persistent_failure_is_reported_with_its_reason_and_a_removed_bot_
     assert "5 attempts" in summary.failed[0][1]
     assert len(summary.gone) == 1
     async with database.e.connect() as conn:
-        state = await conn.scalar(select(conversation_refs.c.state).where(conversation_refs.c.conversation_id == removed))
+        state = await conn.scalar(
+            select(conversation_refs.c.state).where(conversation_refs.c.conversation_id == removed)
+        )
     assert state == GONE
 
     (report,) = connector.activities(hr_chat)
@@ -124,9 +122,9 @@ async def test_persistent_failure_is_reported_with_its_reason_and_a_removed_bot_
 
 
 async def test_retry_after_is_honoured(
-    tmp_path: Path, database: Database, connector: LocalConnector, clock: ManualClock
+    new_feature: FeatureFactory, database: Database, connector: LocalConnector, clock: ManualClock
 ) -> None:
-    feature = await make_feature(tmp_path, database, clock)
+    feature = await new_feature(clock)
     (channel,) = await add_channels(feature, connector.url, 1)
     log = RequestLog()
 
@@ -138,7 +136,6 @@ async def test_retry_after_is_honoured(
     install_faults(connector, fault, log, clock)
     await broadcast(feature, [channel])
     await feature.new_worker(clock=clock, sleep=FakeTime(clock).sleep).drain()
-    await feature.gateway.close()
     times = log.times[channel]
     assert len(times) == 3
     assert times[1] - times[0] >= 30
@@ -146,18 +143,18 @@ async def test_retry_after_is_honoured(
     assert len(connector.received) == 1
 
 
-async def test_two_workers_never_send_the_same_row(tmp_path: Path, database: Database, connector: LocalConnector) -> None:
+async def test_two_workers_never_send_the_same_row(
+    new_feature: FeatureFactory, database: Database, connector: LocalConnector
+) -> None:
     """Two replicas on one database: claims (SKIP LOCKED on PostgreSQL) split the rows between them."""
-    feature = await make_feature(tmp_path, database, SystemClock())
-    other = await make_feature(tmp_path, database, SystemClock())
+    feature = await new_feature(SystemClock())
+    other = await new_feature(SystemClock())
     channels = await add_channels(feature, connector.url, 40)
     connector.delay = 0.01
     await broadcast(feature, channels)
     quick = WorkerSettings(poll_interval=0.05)  # a worker waits for the other's leases by polling
     first, second = feature.new_worker(worker_settings=quick), other.new_worker(worker_settings=quick)
     await asyncio.gather(first.drain(), second.drain())
-    await feature.gateway.close()
-    await other.gateway.close()
     assert received(connector) == Counter(dict.fromkeys(channels, 1))
     async with database.e.connect() as conn:
         attempts = (await conn.execute(select(outbox.c.attempts))).scalars().all()
@@ -165,10 +162,10 @@ async def test_two_workers_never_send_the_same_row(tmp_path: Path, database: Dat
 
 
 async def test_a_crash_mid_delivery_loses_nothing_and_duplicates_at_most_the_sends_in_flight(
-    tmp_path: Path, database: Database, connector: LocalConnector, clock: ManualClock
+    new_feature: FeatureFactory, database: Database, connector: LocalConnector, clock: ManualClock
 ) -> None:
     """A worker dies with sends in flight and leases held; after the leases expire another takes over."""
-    feature = await make_feature(tmp_path, database, clock)
+    feature = await new_feature(clock)
     channels = await add_channels(feature, connector.url, 20)
     hang = asyncio.Event()
     in_flight: list[str] = []
@@ -183,7 +180,9 @@ async def test_a_crash_mid_delivery_loses_nothing_and_duplicates_at_most_the_sen
 
     connector.fault = stuck
     await broadcast(feature, channels)
-    dying = feature.new_worker(clock=clock, sleep=FakeTime(clock).sleep, worker_settings=WorkerSettings(concurrency=concurrency))
+    dying = feature.new_worker(
+        clock=clock, sleep=FakeTime(clock).sleep, worker_settings=WorkerSettings(concurrency=concurrency)
+    )
     task = asyncio.create_task(dying.drain())
     await asyncio.wait_for(all_in_flight.wait(), 10)
     dying.abort()  # the process dies: nothing recorded, leases kept
@@ -192,10 +191,8 @@ async def test_a_crash_mid_delivery_loses_nothing_and_duplicates_at_most_the_sen
     connector.fault = None
     hang.set()  # the requests that were in flight reach "Teams" after all
 
-    restarted = await make_feature(tmp_path, database, clock)
+    restarted = await new_feature(clock)
     await restarted.new_worker(clock=clock, sleep=FakeTime(clock).sleep).drain()
-    await feature.gateway.close()
-    await restarted.gateway.close()
 
     counts = received(connector)
     assert set(counts) == set(channels)  # nothing lost

@@ -45,11 +45,19 @@ def utc(*args: int) -> datetime:
             "weekly",
             {"weekdays": frozenset({0}), "at": time(9, 0), "until": date(2026, 12, 31), "template_id": "hygien"},
         ),
-        ("every monday and thursday 9:00 until 2027-01-31 Stretch!", "weekly", {"weekdays": frozenset({0, 3}), "text": "Stretch!"}),
+        (
+            "every monday and thursday 9:00 until 2027-01-31 Stretch!",
+            "weekly",
+            {"weekdays": frozenset({0, 3}), "text": "Stretch!"},
+        ),
         ("varje måndag,onsdag kl 8 pauser", "weekly", {"weekdays": frozenset({0, 2}), "until": None}),
         ("varje vardag 15:30 pauser", "weekly", {"weekdays": frozenset(range(5)), "at": time(15, 30)}),
         ("varje dag 12:00 pauser", "weekly", {"weekdays": frozenset(range(7))}),
-        ("varje måndag 09:00 till alla: tvätta händerna", "weekly", {"until": None, "text": "till alla: tvätta händerna"}),
+        (
+            "varje måndag 09:00 till alla: tvätta händerna",
+            "weekly",
+            {"until": None, "text": "till alla: tvätta händerna"},
+        ),
         ("every mondays 09:00 pauser", "weekly", {"weekdays": frozenset({0})}),
     ],
 )

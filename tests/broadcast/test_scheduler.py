@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -20,7 +19,7 @@ from bot.db import Database
 from bot.db.tables import broadcasts, job_runs
 from bot.local_connector import LocalConnector
 from tests.broadcast.helpers import AMBASSADOR_KSF, HR_ID, KSF_CHANNEL, FakeTime, text_of
-from tests.broadcast.rig import add_channels, add_personal_chat, make_feature
+from tests.broadcast.rig import FeatureFactory, add_channels, add_personal_chat
 
 HR = Actor(HR_ID, "HR")
 
@@ -54,10 +53,10 @@ async def broadcast_count(database: Database, kind: str = "lagesbild") -> int:
 
 
 async def test_weekly_slot_publishes_the_ready_report_exactly_once_across_replicas(
-    tmp_path: Path, database: Database, connector: LocalConnector, clock: ManualClock
+    new_feature: FeatureFactory, database: Database, connector: LocalConnector, clock: ManualClock
 ) -> None:
-    feature = await make_feature(tmp_path, database, clock)
-    replica = await make_feature(tmp_path, database, clock)
+    feature = await new_feature(clock)
+    replica = await new_feature(clock)
     channels = await subscribe(feature, connector.url)
     report_id = await ready_report(feature, clock)  # Monday 23 Nov, 10:00: for Monday 30 Nov 08:00
 
@@ -98,10 +97,14 @@ async def test_weekly_slot_publishes_the_ready_report_exactly_once_across_replic
     ],
 )
 async def test_the_slot_is_0800_local_across_the_summer_time_change(
-    tmp_path: Path, database: Database, connector: LocalConnector, clock: ManualClock,
-    made_ready_at: datetime, before: datetime, slot: datetime,
+    new_feature: FeatureFactory,
+    connector: LocalConnector,
+    clock: ManualClock,
+    made_ready_at: datetime,
+    before: datetime,
+    slot: datetime,
 ) -> None:
-    feature = await make_feature(tmp_path, database, clock)
+    feature = await new_feature(clock)
     await subscribe(feature, connector.url, 1)
     clock.set(made_ready_at)
     await ready_report(feature, clock)
@@ -112,10 +115,10 @@ async def test_the_slot_is_0800_local_across_the_summer_time_change(
 
 
 async def test_nothing_goes_out_in_a_pause_and_it_resumes_by_itself(
-    tmp_path: Path, database: Database, connector: LocalConnector, clock: ManualClock
+    new_feature: FeatureFactory, database: Database, connector: LocalConnector, clock: ManualClock
 ) -> None:
     """The summer of 2021 (24 June – 16 August) from the real content: every Monday in it is skipped."""
-    feature = await make_feature(tmp_path, database, clock)
+    feature = await new_feature(clock)
     await subscribe(feature, connector.url, 2)
     clock.set(utc(2021, 6, 22, 12, 0))
     report_id = await ready_report(feature, clock, week="26")
@@ -133,22 +136,22 @@ async def test_nothing_goes_out_in_a_pause_and_it_resumes_by_itself(
 
 
 async def test_a_slot_missed_while_down_runs_at_start_within_grace_and_never_late(
-    tmp_path: Path, database: Database, connector: LocalConnector, clock: ManualClock
+    new_feature: FeatureFactory, database: Database, connector: LocalConnector, clock: ManualClock
 ) -> None:
-    feature = await make_feature(tmp_path, database, clock)
+    feature = await new_feature(clock)
     await subscribe(feature, connector.url, 1)
     await ready_report(feature, clock)
     # Down from Sunday evening until Monday 13:59 local: still within the 6 h grace.
-    restarted = await make_feature(tmp_path, database, clock)
+    restarted = await new_feature(clock)
     runs = [r for r in await restarted.scheduler.run_due(utc(2026, 11, 30, 12, 59)) if r.job_id == JOB_LAGESBILD]
     assert [r.scheduled_for for r in runs] == [utc(2026, 11, 30, 7, 0)]
     assert await restarted.scheduler.run_due(utc(2026, 11, 30, 13, 0)) == []
 
 
 async def test_a_report_whose_slot_was_missed_beyond_grace_is_not_sent_later_as_new(
-    tmp_path: Path, database: Database, connector: LocalConnector, clock: ManualClock
+    new_feature: FeatureFactory, database: Database, connector: LocalConnector, clock: ManualClock
 ) -> None:
-    feature = await make_feature(tmp_path, database, clock)
+    feature = await new_feature(clock)
     await subscribe(feature, connector.url, 1)
     await add_personal_chat(feature, connector.url, HR_ID)
     report_id = await ready_report(feature, clock)
@@ -164,9 +167,9 @@ async def test_a_report_whose_slot_was_missed_beyond_grace_is_not_sent_later_as_
 
 
 async def test_hr_is_reminded_the_day_before_when_no_report_is_ready(
-    tmp_path: Path, database: Database, connector: LocalConnector, clock: ManualClock
+    new_feature: FeatureFactory, database: Database, connector: LocalConnector, clock: ManualClock
 ) -> None:
-    feature = await make_feature(tmp_path, database, clock)
+    feature = await new_feature(clock)
     hr_chat = await add_personal_chat(feature, connector.url, HR_ID)
     sunday_1000 = utc(2026, 11, 29, 9, 0)
     assert [r.job_id for r in await feature.scheduler.run_due(sunday_1000 - timedelta(minutes=1))] == []
@@ -193,26 +196,38 @@ async def test_hr_is_reminded_the_day_before_when_no_report_is_ready(
     assert run.outcome == "not-needed:ready"
 
 
-async def test_no_hr_reminder_before_a_paused_slot(tmp_path: Path, database: Database, connector: LocalConnector, clock: ManualClock) -> None:
-    feature = await make_feature(tmp_path, database, clock)
+async def test_no_hr_reminder_before_a_paused_slot(
+    new_feature: FeatureFactory, database: Database, connector: LocalConnector, clock: ManualClock
+) -> None:
+    feature = await new_feature(clock)
     await add_personal_chat(feature, connector.url, HR_ID)
     (run,) = await feature.scheduler.run_due(utc(2021, 7, 4, 8, 0))  # Sunday 10:00 CEST before a paused Monday
     assert (run.job_id, run.outcome) == (JOB_HR_REMINDER, "paused")
 
 
 async def test_weekly_reminder_fires_every_monday_until_its_last_date_and_cancel_stops_it(
-    tmp_path: Path, database: Database, connector: LocalConnector, clock: ManualClock
+    new_feature: FeatureFactory, database: Database, connector: LocalConnector, clock: ManualClock
 ) -> None:
-    feature = await make_feature(tmp_path, database, clock)
+    feature = await new_feature(clock)
     await add_channels(feature, connector.url, 1, prefix="19:exempel-ksf-hr-allmant")  # not the configured id
-    request = ReminderRequest("weekly", weekdays=frozenset({0}), at=time(9, 0), until=date(2026, 12, 14), template_id="hygien")
+    request = ReminderRequest(
+        "weekly", weekdays=frozenset({0}), at=time(9, 0), until=date(2026, 12, 14), template_id="hygien"
+    )
     reminder = await feature.reminders.create(request, "ksf-hr", Actor(AMBASSADOR_KSF, "Amb"), None, clock.now())
     fired = []
     moment = clock.now()
     for _ in range(6):
         moment = next_slot_after(moment, reminder.rule, feature.tz)
-        fired += [(r.scheduled_for, r.outcome.split(":")[0]) for r in await feature.scheduler.run_due(moment) if r.job_id == reminder.job_id]
-    assert fired == [(utc(2026, 11, 30, 8, 0), "sent"), (utc(2026, 12, 7, 8, 0), "sent"), (utc(2026, 12, 14, 8, 0), "sent")]
+        fired += [
+            (r.scheduled_for, r.outcome.split(":")[0])
+            for r in await feature.scheduler.run_due(moment)
+            if r.job_id == reminder.job_id
+        ]
+    assert fired == [
+        (utc(2026, 11, 30, 8, 0), "sent"),
+        (utc(2026, 12, 7, 8, 0), "sent"),
+        (utc(2026, 12, 14, 8, 0), "sent"),
+    ]
     assert (await feature.reminders.get(reminder.id)).state == "done"
 
     # The configured channel had no reference of its own; it was reached through a seen channel's.
@@ -221,17 +236,19 @@ async def test_weekly_reminder_fires_every_monday_until_its_last_date_and_cancel
     assert {r.conversation_id for r in connector.received} == {KSF_CHANNEL}
     assert len(connector.received) == 3
 
-    second = await feature.reminders.create(request, "ksf-hr", Actor(AMBASSADOR_KSF, "Amb"), None, utc(2026, 11, 23, 9, 0))
+    second = await feature.reminders.create(
+        request, "ksf-hr", Actor(AMBASSADOR_KSF, "Amb"), None, utc(2026, 11, 23, 9, 0)
+    )
     assert await feature.reminders.cancel(second.id, Actor(HR_ID, "HR"), clock.now())
     assert [r for r in await feature.scheduler.run_due(utc(2026, 11, 30, 8, 0)) if r.job_id == second.job_id] == []
     assert "cancel" in [e.action for e in await audit_entries(database, second.job_id)]
 
 
 async def test_apscheduler_keeps_the_jobs_in_the_database_with_local_wall_times(
-    tmp_path: Path, database: Database, clock: ManualClock
+    new_feature: FeatureFactory, database: Database, clock: ManualClock
 ) -> None:
     """The real wake-ups: jobs in the SQLAlchemyJobStore (same database), 08:00 Stockholm time."""
-    feature = await make_feature(tmp_path, database, clock)
+    feature = await new_feature(clock)
     request = ReminderRequest("weekly", weekdays=frozenset({3}), at=time(9, 0))
     reminder = await feature.reminders.create(request, "ksf-hr", Actor(AMBASSADOR_KSF, "Amb"), None, clock.now())
     await feature.scheduler.start()
@@ -250,7 +267,7 @@ async def test_apscheduler_keeps_the_jobs_in_the_database_with_local_wall_times(
     finally:
         await feature.scheduler.stop()
     # A new scheduler reads the same stored jobs.
-    other = await make_feature(tmp_path, database, clock)
+    other = await new_feature(clock)
     await other.scheduler.start()
     try:
         assert other.scheduler.aps.get_job("bc:lagesbild") is not None
