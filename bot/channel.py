@@ -19,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from copy import copy
 
-from botbuilder.core import TurnContext
+from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.invoke_response import InvokeResponse
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference, DeliveryModes
@@ -123,7 +124,12 @@ class ChannelGateway:
 
         async def logic(turn_context: TurnContext) -> None:
             try:
-                response = await turn_context.send_activity(activity)
+                # A new top-level post (POST …/activities), not a reply into the thread of whatever
+                # message the reference was taken from, which is where send_activity would put it.
+                outgoing = TurnContext.apply_conversation_reference(copy(activity), reference)
+                outgoing.reply_to_id = None
+                connector = turn_context.turn_state[BotAdapter.BOT_CONNECTOR_CLIENT_KEY]
+                response = await connector.conversations.send_to_conversation(outgoing.conversation.id, outgoing)
                 outcome["id"] = response.id if response else None
             except Exception as exc:  # noqa: BLE001 - classified below, outside the pipeline
                 outcome["error"] = exc

@@ -90,11 +90,11 @@ class Lexicon:
         context: set[str] = set()
         for lang in LANGS:
             for word in synonyms.context.get(lang, ()):
-                keys = tuple(stemmers.key(tok, lang) for tok in tokenize(word))
-                if len(keys) == 1:
-                    context.add(self.single[lang].get(keys[0], keys[0]))
-                elif keys:
-                    context.add(self.phrases[lang].get(keys, " ".join(keys)))
+                parts = tuple(stemmers.key(tok, lang) for tok in tokenize(word))
+                if len(parts) == 1:
+                    context.add(self.single[lang].get(parts[0], parts[0]))
+                elif parts:
+                    context.add(self.phrases[lang].get(parts, " ".join(parts)))
         self.context: frozenset[str] = frozenset(context)
         self.max_phrase = max((len(k) for table in self.phrases.values() for k in table), default=1)
         self.phrase_starts = {lang: frozenset(k[0] for k in self.phrases[lang]) for lang in LANGS}

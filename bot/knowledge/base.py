@@ -45,7 +45,11 @@ class KnowledgeBase:
         entries = tuple(e for t in topic_list for e in t.entries)
         titles = {t.id: t.title for t in topic_list}
         analyzer = Analyzer(lexicon, _texts(entries, titles))
-        index = SearchIndex([_entry_texts(analyzer, e, titles.get(e.topic, {})) for e in entries], near=lexicon.near, context=lexicon.context)
+        index = SearchIndex(
+            [_entry_texts(analyzer, e, titles.get(e.topic, {})) for e in entries],
+            near=lexicon.near,
+            context=lexicon.context,
+        )
         analyzer.finish_build()
         object.__setattr__(self, "_analyzer", analyzer)
         object.__setattr__(self, "_entries", entries)

@@ -19,6 +19,9 @@ from tests.knowledge.conftest import LATER, ROOT
 
 DEV = ROOT.parent / "shared" / "eval" / "qa-dev.yaml"
 HELDOUT = pathlib.Path(__file__).with_name("qa-heldout.yaml")
+# Written before the precision work of November 2026 and not tuned on; out-of-scope questions that reuse
+# the guidance's words (kommunhuset, HR, facket, anställda) and in-scope ones from every topic area.
+HELDOUT_2 = pathlib.Path(__file__).with_name("qa-heldout-2.yaml")
 MINIMUM = 0.90
 
 
@@ -44,16 +47,19 @@ def load(path: pathlib.Path) -> list[dict[str, Any]]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def test_heldout_set_is_large_and_mixed() -> None:
-    cases = load(HELDOUT)
+@pytest.mark.parametrize(
+    ("path", "share"), [(HELDOUT, (0.15, 0.30)), (HELDOUT_2, (0.30, 0.40))], ids=["heldout", "heldout-2"]
+)
+def test_heldout_set_is_large_and_mixed(path: pathlib.Path, share: tuple[float, float]) -> None:
+    cases = load(path)
     abstain = sum(1 for c in cases if c.get("abstain"))
     assert len(cases) >= 60
-    assert 0.15 <= abstain / len(cases) <= 0.30
+    assert share[0] <= abstain / len(cases) <= share[1]
     dev = {c["q"].lower() for c in load(DEV)} if DEV.exists() else set()
     assert not dev & {c["q"].lower() for c in cases}
 
 
-@pytest.mark.parametrize("path", [DEV, HELDOUT], ids=["dev", "heldout"])
+@pytest.mark.parametrize("path", [DEV, HELDOUT, HELDOUT_2], ids=["dev", "heldout", "heldout-2"])
 def test_question_set_scores_at_least_the_minimum(kb: KnowledgeBase, path: pathlib.Path) -> None:
     if not path.exists():
         pytest.skip(f"{path} is not beside the repository")
@@ -63,6 +69,6 @@ def test_question_set_scores_at_least_the_minimum(kb: KnowledgeBase, path: pathl
 
 def test_no_entry_lists_a_dev_or_heldout_question_verbatim(kb: KnowledgeBase) -> None:
     """The sets measure generalisation only while their exact wording is not in the content."""
-    asked = {c["q"].strip().lower() for path in (DEV, HELDOUT) if path.exists() for c in load(path)}
+    asked = {c["q"].strip().lower() for path in (DEV, HELDOUT, HELDOUT_2) if path.exists() for c in load(path)}
     phrasings = {q.strip().lower() for e in kb.entries for qs in e.questions.values() for q in qs}
     assert not asked & phrasings
