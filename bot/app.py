@@ -176,7 +176,7 @@ _heap_frozen = False
 def _freeze_startup_heap() -> None:
     """Once per process: move everything built at start-up (content, modules, engines) out of the
     garbage collector's sight. Full collections then scan only what turns create; they took up to
-    ~100 ms with the start-up heap in view (bench/PERFORMANCE.md)."""
+    ~100 ms with the start-up heap in view (see "Performance" in README.md)."""
     global _heap_frozen
     if not _heap_frozen:
         _heap_frozen = True

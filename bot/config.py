@@ -24,6 +24,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service reads from its environment; built once and passed down."""
@@ -45,6 +55,8 @@ class Settings:
     broadcast_background: bool = False
     delivery_concurrency: int = 16  # DELIVERY_CONCURRENCY: sends in flight per replica (the duplicate bound)
     delivery_max_attempts: int = 8  # DELIVERY_MAX_ATTEMPTS: tries before a row is marked failed
+    delivery_lease_seconds: float = 90.0  # DELIVERY_LEASE_SECONDS: how long a claimed row is held
+    delivery_send_timeout: float = 30.0  # DELIVERY_SEND_TIMEOUT: one send's time limit (< the lease)
     teams_limits_conversation: str = "7/1,8/2,60/30,1800/3600"  # TEAMS_LIMITS_CONVERSATION: count/seconds
     teams_limits_overall: str = "50/1"  # TEAMS_LIMITS_OVERALL: per app and tenant, count/seconds
 
@@ -84,6 +96,8 @@ class Settings:
             not in {"0", "false", "no", "off"},
             delivery_concurrency=_int(env, "DELIVERY_CONCURRENCY", 16),
             delivery_max_attempts=_int(env, "DELIVERY_MAX_ATTEMPTS", 8),
+            delivery_lease_seconds=_float(env, "DELIVERY_LEASE_SECONDS", 90.0),
+            delivery_send_timeout=_float(env, "DELIVERY_SEND_TIMEOUT", 30.0),
             teams_limits_conversation=env.get("TEAMS_LIMITS_CONVERSATION", "").strip() or "7/1,8/2,60/30,1800/3600",
             teams_limits_overall=env.get("TEAMS_LIMITS_OVERALL", "").strip() or "50/1",
         )
@@ -91,6 +105,8 @@ class Settings:
             raise ConfigError("MicrosoftAppTenantId is required when MicrosoftAppType is SingleTenant")
         if settings.delivery_concurrency < 1 or settings.delivery_max_attempts < 1:
             raise ConfigError("DELIVERY_CONCURRENCY and DELIVERY_MAX_ATTEMPTS must be at least 1")
+        if not 0 < settings.delivery_send_timeout < settings.delivery_lease_seconds:
+            raise ConfigError("DELIVERY_SEND_TIMEOUT must be positive and shorter than DELIVERY_LEASE_SECONDS")
         if not 0 < settings.port < 65536:
             raise ConfigError(f"PORT must be between 1 and 65535, got {settings.port}")
         return settings

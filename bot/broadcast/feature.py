@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -115,7 +115,12 @@ class BroadcastFeature(FeatureBase):
             limiter or self.limiter,
             clock or self.clock,
             self.registry,
-            settings=worker_settings or WorkerSettings(concurrency=self.settings.delivery_concurrency),
+            settings=worker_settings
+            or WorkerSettings(
+                concurrency=self.settings.delivery_concurrency,
+                lease=timedelta(seconds=self.settings.delivery_lease_seconds),
+                send_timeout=self.settings.delivery_send_timeout,
+            ),
             retry=RetryPolicy(max_attempts=self.settings.delivery_max_attempts),
             sleep=sleep,
             rng=rng,

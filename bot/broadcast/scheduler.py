@@ -257,9 +257,19 @@ class BroadcastScheduler:
 
         _RUNNING[self.instance_id] = self
         await self.run_due(self.clock.now())
+        store = SQLAlchemyJobStore(url=self.db.sync_url, tablename="apscheduler_jobs")
+        if not self.db.is_sqlite:
+            # Create APScheduler's table under the schema lock, so replicas starting together do not race.
+            from sqlalchemy import text
+
+            from bot.db.database import SCHEMA_LOCK_KEY
+
+            with store.engine.begin() as conn:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                store.jobs_t.create(conn, checkfirst=True)
         self._aps = AsyncIOScheduler(
             timezone=self.tz,
-            jobstores={"default": SQLAlchemyJobStore(url=self.db.sync_url, tablename="apscheduler_jobs")},
+            jobstores={"default": store},
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,

@@ -5,13 +5,17 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.db.tables import metadata
 
 log = logging.getLogger(__name__)
+
+# The advisory lock that serialises schema creation across replicas (PostgreSQL only).
+SCHEMA_LOCK_KEY = 727001
 
 
 class Database:
@@ -53,11 +57,24 @@ class Database:
         engine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        async with engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        await self._create_schema(engine)
         self.engine = engine
         log.info("database opened", extra={"dialect": self.dialect})
         return engine
+
+    async def _create_schema(self, engine: AsyncEngine) -> None:
+        """Create missing tables; processes starting together on an empty database must not collide."""
+        for attempt in range(3):
+            try:
+                async with engine.begin() as conn:
+                    if not self.is_sqlite:
+                        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                    await conn.run_sync(metadata.create_all)
+                return
+            except OperationalError as exc:
+                # SQLite has no advisory lock: another process created a table between check and create.
+                if not self.is_sqlite or "already exists" not in str(exc) or attempt == 2:
+                    raise
 
     async def close(self) -> None:
         if self.engine is not None:

@@ -101,3 +101,17 @@ async def test_conversation_state_detects_concurrent_turns(database: Database) -
     turn_b["x"] = 2
     with pytest.raises(StorageConflictError):
         await storage.write({key: turn_b})
+
+
+async def test_replicas_opening_an_empty_database_together_do_not_collide(database_url: str) -> None:
+    """Two services starting at once on an empty database both come up (schema creation is serialised)."""
+    import asyncio
+
+    replicas = [Database(database_url) for _ in range(4)]
+    try:
+        await asyncio.gather(*(db.open() for db in replicas))
+        await SqlStorage(replicas[0]).write({"k": {"v": 1}})
+        assert (await SqlStorage(replicas[3]).read(["k"]))["k"]["v"] == 1
+    finally:
+        for db in replicas:
+            await db.close()

@@ -1,4 +1,4 @@
-"""A real service process (`python -m tests.replicas.serve`, i.e. `python -m bot`) and its JSON logs."""
+"""A real service process (`python -m bot`) and its JSON logs."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class Replica:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "tests.replicas.serve",
+                "bot",
                 cwd=PROJECT_ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,
