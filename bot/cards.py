@@ -49,7 +49,11 @@ def answer_activity(
     question: str,
     extra_actions: list[dict[str, Any]] | None = None,
 ) -> Activity:
-    """An answer card: the text, related questions as buttons, and thumbs up/down."""
+    """An answer card: the text, related questions as tappable lines, then thumbs up/down.
+
+    Related questions are wrapped text lines with a select action rather than buttons, because
+    Teams cuts button titles short and these questions are long.
+    """
     paragraphs = [p for p in text.split("\n") if p.strip()]
     body: list[dict[str, Any]] = []
     for i, para in enumerate(paragraphs):
@@ -58,31 +62,62 @@ def answer_activity(
         if is_meta:
             block.update(isSubtle=True, size="Small", spacing="Small")
         body.append(block)
-    actions: list[dict[str, Any]] = list(extra_actions or [])
+    if extra_actions:
+        body.append({"type": "ActionSet", "actions": list(extra_actions)})
     fallback_lines = [text]
     if suggestions:
         heading = t("related", lang) if answered else t("close_topics", lang)
         body.append({"type": "TextBlock", "text": heading, "weight": "Bolder", "spacing": "Medium", "wrap": True})
-        actions.extend(ask_action(q) for q in suggestions)
+        for q in suggestions:
+            body.append(
+                {
+                    "type": "Container",
+                    "selectAction": ask_action(q),
+                    "spacing": "Small",
+                    "items": [{"type": "TextBlock", "text": f"› {q}", "wrap": True, "color": "Accent"}],
+                }
+            )
         fallback_lines.append(heading + ":")
         fallback_lines.extend(f"{n}. {q}" for n, q in enumerate(suggestions, 1))
     if answered:
         body.append({"type": "TextBlock", "text": t("helped_q", lang), "isSubtle": True, "spacing": "Medium"})
-        for helpful in (True, False):
-            actions.append(
-                {
-                    "type": "Action.Submit",
-                    "title": t("yes" if helpful else "no", lang),
-                    "data": {
-                        "action": "feedback",
-                        "helpful": helpful,
-                        "entry_id": entry_id,
-                        "question": question[:500],
-                        "lang": lang,
-                    },
-                }
-            )
-    return card_activity(body, actions, "\n".join(fallback_lines))
+        feedback = [
+            {
+                "type": "Action.Submit",
+                "title": t("yes" if helpful else "no", lang),
+                "data": {
+                    "action": "feedback",
+                    "helpful": helpful,
+                    "entry_id": entry_id,
+                    "question": question[:500],
+                    "lang": lang,
+                },
+            }
+            for helpful in (True, False)
+        ]
+        body.append({"type": "ActionSet", "actions": feedback})
+    return card_activity(body, [], "\n".join(fallback_lines))
+
+
+def card_actions(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every action a user can take on a card: buttons, action sets and tappable containers."""
+    found: list[dict[str, Any]] = []
+
+    def walk(elements: list[Any]) -> None:
+        for element in elements:
+            if not isinstance(element, dict):
+                continue
+            if isinstance(element.get("selectAction"), dict):
+                found.append(element["selectAction"])
+            if element.get("type") == "ActionSet":
+                found.extend(a for a in element.get("actions", []) if isinstance(a, dict))
+            walk(element.get("items", []))
+            for column in element.get("columns", []):
+                walk(column.get("items", []) if isinstance(column, dict) else [])
+
+    walk(card.get("body", []))
+    found.extend(a for a in card.get("actions", []) if isinstance(a, dict))
+    return found
 
 
 def _looks_like_period(para: str) -> bool:

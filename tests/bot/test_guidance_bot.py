@@ -9,6 +9,7 @@ import pytest
 from botbuilder.schema import ChannelAccount, ConversationAccount, Entity
 from sqlalchemy import select
 
+from bot.cards import card_actions
 from bot.clock import ManualClock
 from bot.db.tables import feedback, unanswered
 from tests.bot.harness import BOT, USER, BotHarness, bot_settings
@@ -41,7 +42,7 @@ async def test_question_gets_sourced_answer_card(harness: BotHarness) -> None:
     card = adaptive_card(reply)
     text = "\n".join(b.get("text", "") for b in card["body"])
     assert "Källa" in text
-    titles = [a["title"] for a in card["actions"]]
+    titles = [a["title"] for a in card_actions(card)]
     assert any("👍" in t for t in titles)
     assert any("👎" in t for t in titles)
     assert card["fallbackText"]
@@ -93,7 +94,7 @@ async def test_attachment_without_text_gets_friendly_reply(harness: BotHarness) 
 async def test_thumbs_down_is_stored_with_entry_and_question(harness: BotHarness) -> None:
     (reply,) = await harness.send("Måste jag ha VPN hemma?")
     card = adaptive_card(reply)
-    down = next(a for a in card["actions"] if "👎" in a["title"])
+    down = next(a for a in card_actions(card) if "👎" in a["title"])
     thanks = await harness.say(None, value=down["data"])
     assert "Tack" in thanks
     async with harness.services.db.e.connect() as conn:
@@ -116,7 +117,7 @@ async def test_unknown_card_submit_gets_clear_answer(harness: BotHarness) -> Non
 async def test_number_picks_a_suggested_question(harness: BotHarness) -> None:
     (reply,) = await harness.send("Vad är stegen när vi öppnar kontoret igen?")
     card = adaptive_card(reply)
-    suggested = [a["data"]["question"] for a in card["actions"] if a["data"].get("action") == "ask"]
+    suggested = [a["data"]["question"] for a in card_actions(card) if a["data"].get("action") == "ask"]
     assert suggested, "an answer offers related questions"
     picked = await harness.say("1")
     direct = await harness.say(suggested[0])
@@ -125,7 +126,7 @@ async def test_number_picks_a_suggested_question(harness: BotHarness) -> None:
 
 async def test_suggestion_button_asks_that_question(harness: BotHarness) -> None:
     (reply,) = await harness.send("Vad gör ambassadörerna?")
-    action = next(a for a in adaptive_card(reply)["actions"] if a["data"].get("action") == "ask")
+    action = next(a for a in card_actions(adaptive_card(reply)) if a["data"].get("action") == "ask")
     via_button = await harness.say(None, value=action["data"])
     assert via_button == await harness.say(action["data"]["question"])
 
@@ -198,3 +199,10 @@ def test_entry_offering_a_missing_walkthrough_refuses_to_start(tmp_path: Path) -
     settings = type(settings)(**{**settings.__dict__, "content_dir": content})
     with pytest.raises(ContentError, match="no-such-walk"):
         build_services(settings)
+
+
+async def test_install_events_together_greet_once(harness: BotHarness) -> None:
+    """Teams (and the Playground) send conversationUpdate and installationUpdate for one install."""
+    first = await harness.say(type="conversationUpdate", members_added=[USER, BOT])
+    second = await harness.say(type="installationUpdate", action="add", locale="en-US")
+    assert (first + second).count("hjälp") + (first + second).count("help") == 1
