@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,64 +13,31 @@ import pytest
 from bot.config import PROJECT_ROOT
 from bot.local_connector import LocalConnector
 from tests.bot.activities import message
+from tests.service_process import ServiceProcess, free_port
 
 pytestmark = pytest.mark.e2e
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-async def wait_healthy(url: str, proc: asyncio.subprocess.Process, within: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    async with aiohttp.ClientSession() as session:
-        while asyncio.get_running_loop().time() < deadline:
-            assert proc.returncode is None, "server exited early"
-            try:
-                async with session.get(f"{url}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("server did not become healthy")
-
-
 async def test_server_process_answers_over_http(tmp_path: Path, connector: LocalConnector) -> None:
-    port = free_port()
-    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "DATA_DIR": str(tmp_path), "LOG_LEVEL": "INFO"}
-    env.pop("MicrosoftAppId", None)
-    env.pop("DATABASE_URL", None)
-    log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log_file:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log_file
-        )
-    url = f"http://127.0.0.1:{port}"
+    server = ServiceProcess("e2e", tmp_path, {"LOG_LEVEL": "INFO", "DATABASE_URL": ""})
+    await server.start()
     try:
-        await wait_healthy(url, proc)
+        await server.wait_healthy()
         async with aiohttp.ClientSession() as session:
             activity = message(connector.url, "Hur länge gäller distansbeslutet?")
-            async with session.post(f"{url}/api/messages", json=activity) as response:
+            async with session.post(f"{server.url}/api/messages", json=activity) as response:
                 assert response.status == 201
             async with session.post(
-                f"{url}/api/messages", data=b"{", headers={"Content-Type": "application/json"}
+                f"{server.url}/api/messages", data=b"{", headers={"Content-Type": "application/json"}
             ) as bad:
                 assert bad.status == 400
         await connector.wait_for_count(1)
         reply = connector.activities()[0]
         assert "år" in reply["attachments"][0]["content"]["fallbackText"]
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), 15)
-        except TimeoutError:
-            proc.kill()
-            raise
-    assert proc.returncode == 0
-    logs = log_path.read_text(encoding="utf-8")
+        exit_code = await server.stop()
+    assert exit_code == 0
+    logs = server.log_path.read_text(encoding="utf-8")
     # Structured logs, and the user's text is not among them at info level.
     assert '"event": "bot ready"' in logs
     assert "distansbeslutet" not in logs

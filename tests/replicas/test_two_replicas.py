@@ -37,7 +37,7 @@ from bot.db.tables import broadcasts, job_runs, outbox
 from bot.local_connector import LocalConnector
 from tests.broadcast.helpers import HR_ID, MANAGER_ID, bot_added_to_team, content_dir, personal, text_of
 from tests.conftest import create_pg_schema, drop_pg_schema, postgres_url_for_schema, require_postgres
-from tests.replicas.replica import Replica
+from tests.service_process import ServiceProcess as Replica
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
 

@@ -1,4 +1,4 @@
-"""A real service process (`python -m bot`) and its JSON logs."""
+"""A real service process (`python -m bot`) and its JSON logs, for end-to-end and replica tests."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def free_port() -> int:
 
 
 @dataclass
-class Replica:
+class ServiceProcess:
     name: str
     data_dir: Path
     env: dict[str, str]
@@ -65,7 +65,7 @@ class Replica:
         async with aiohttp.ClientSession() as session:
             while loop.time() < deadline:
                 if not self.alive:
-                    raise AssertionError(f"replica {self.name} exited early:\n{self.log_tail()}")
+                    raise AssertionError(f"service {self.name} exited early:\n{self.log_tail()}")
                 try:
                     async with session.get(f"{self.url}/healthz") as response:
                         if response.status == 200:
@@ -73,7 +73,7 @@ class Replica:
                 except aiohttp.ClientError:
                     pass
                 await asyncio.sleep(0.1)
-        raise AssertionError(f"replica {self.name} did not become healthy:\n{self.log_tail()}")
+        raise AssertionError(f"service {self.name} did not become healthy:\n{self.log_tail()}")
 
     def kill(self) -> None:
         """SIGKILL: no graceful stop, leases stay held, sends in flight are cut off."""
