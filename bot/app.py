@@ -91,6 +91,7 @@ def build_services(
         knowledge=knowledge,
         conversation_state=conversation_state,
         user_state=user_state,
+        storage=storage,
         feedback=feedback,
         roles=roles,
         clock=clock,

@@ -12,6 +12,7 @@ from botbuilder.core import Storage
 from jsonpickle.pickler import Pickler
 from jsonpickle.unpickler import Unpickler
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot import sqlite_runner
 from bot.clock import Clock, SystemClock
@@ -61,6 +62,7 @@ class _Statements:
     upsert: Any
     update: Any
     insert: Any
+    insert_new: Any
     delete: Any
 
     @classmethod
@@ -81,6 +83,10 @@ class _Statements:
             .where(kv_store.c.key == bindparam("b_key"), kv_store.c.etag == bindparam("b_expected"))
             .values(etag=bindparam("b_etag"), data=bindparam("b_data"), updated_at=bindparam("b_now")),
             insert=insert(kv_store).values(**row),
+            insert_new=(postgresql if dialect == "postgresql" else sqlite)
+            .insert(kv_store)
+            .values(**row)
+            .on_conflict_do_nothing(index_elements=["key"]),
             delete=delete(kv_store).where(kv_store.c.key.in_(bindparam("b_keys", expanding=True))),
         )
 
@@ -105,6 +111,10 @@ def _write_rows(conn: Connection, st: _Statements, plan: list[tuple[str, str | N
             if exists is not None:
                 raise StorageConflictError(f"e-tag conflict on {key!r}: the item changed since it was read")
             conn.execute(st.insert, row)
+
+
+def _insert_new_row(conn: Connection, st: _Statements, row: dict[str, Any]) -> bool:
+    return conn.execute(st.insert_new, row).rowcount == 1
 
 
 def _delete_rows(conn: Connection, st: _Statements, keys: list[str]) -> None:
@@ -162,6 +172,15 @@ class SqlStorage(Storage):
         # The writer now holds the newest version; a second save in the same turn must not conflict.
         for item, (_, _, etag, _) in zip(changes.values(), plan, strict=True):
             _set_etag(item, etag)
+
+    async def create_if_absent(self, key: str, item: dict[str, Any]) -> bool:
+        """Write `item` only if `key` does not exist yet; True for the one caller that created it.
+
+        An atomic "once": concurrent turns (Teams sends conversationUpdate and installationUpdate
+        for one install at the same moment) cannot both win, on any replica.
+        """
+        row = {"b_key": key, "b_etag": uuid.uuid4().hex, "b_data": encode(item), "b_now": self._clock.now()}
+        return await self._run(_insert_new_row, row, transaction=True)
 
     async def delete(self, keys: list[str]) -> None:
         if not keys:

@@ -21,6 +21,7 @@ from bot.feedback import FeedbackRepository
 from bot.knowledge import KnowledgeBase
 from bot.language import language_for
 from bot.roles import RoleDirectory
+from bot.storage import SqlStorage
 from bot.texts import t
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class GuidanceBot(TeamsActivityHandler):
         knowledge: KnowledgeBase,
         conversation_state: ConversationState,
         user_state: UserState,
+        storage: SqlStorage,
         feedback: FeedbackRepository,
         roles: RoleDirectory,
         clock: Clock,
@@ -48,6 +50,7 @@ class GuidanceBot(TeamsActivityHandler):
         features: Sequence[Feature] = (),
     ) -> None:
         self.knowledge = knowledge
+        self.storage = storage
         self.conversation_state = conversation_state
         self.user_state = user_state
         self.feedback = feedback
@@ -55,7 +58,6 @@ class GuidanceBot(TeamsActivityHandler):
         self.clock = clock
         self.tz = ZoneInfo(timezone)
         self.features = list(features)
-        self._greeted = conversation_state.create_property("greeted")
         self._last_suggestions = user_state.create_property("last_suggestions")
         self.commands = CommandTable()
         for command in self._own_commands():
@@ -302,9 +304,14 @@ class GuidanceBot(TeamsActivityHandler):
             await feature.on_removed(turn_context)
 
     async def _greet_once(self, turn_context: TurnContext) -> None:
-        if await self._greeted.get(turn_context, False):
+        activity = turn_context.activity
+        conversation = activity.conversation.id if activity.conversation else None
+        if not conversation:
             return
-        await self._greeted.set(turn_context, True)
+        key = f"{activity.channel_id}/greeted/{conversation}"
+        if not await self.storage.create_if_absent(key, {"at": self.clock.now().isoformat()}):
+            return
+        log.info("greeted", extra={"activity_type": activity.type, "conversation": conversation})
         lang = language_for("", turn_context.activity.locale)
         await turn_context.send_activity(MessageFactory.text(t("greeting", lang)))
 

@@ -108,3 +108,17 @@ async def test_auth_on_malformed_token_is_401(
     response = await authed_client.post("/api/messages", json=message(connector.url), headers={"Authorization": header})
     assert response.status == 401
     assert connector.received == []
+
+
+async def test_install_events_arriving_together_greet_once(client: TestClient, connector: LocalConnector) -> None:
+    """Teams and the Playground post conversationUpdate and installationUpdate for one install at once."""
+    import asyncio
+
+    members = [{"id": "29:user-1", "name": "Anna"}, {"id": "28:guidance-bot", "name": "Distansstöd"}]
+    events = [
+        message(connector.url, type="conversationUpdate", text=None, membersAdded=members),
+        message(connector.url, type="installationUpdate", text=None, action="add", locale="en-US"),
+    ] * 3
+    responses = await asyncio.gather(*(client.post("/api/messages", json=e) for e in events))
+    assert all(r.status == 201 for r in responses)
+    assert len(connector.activities("a:personal-1")) == 1

@@ -115,3 +115,12 @@ async def test_replicas_opening_an_empty_database_together_do_not_collide(databa
     finally:
         for db in replicas:
             await db.close()
+
+
+async def test_create_if_absent_has_exactly_one_winner(database: Database) -> None:
+    import asyncio
+
+    storage = SqlStorage(database)
+    results = await asyncio.gather(*(storage.create_if_absent("once/k", {"n": n}) for n in range(6)))
+    assert results.count(True) == 1
+    assert (await storage.read(["once/k"]))["once/k"]["n"] == results.index(True)
