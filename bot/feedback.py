@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy import Integer, cast, func, insert, select
+from sqlalchemy import insert
 
 from bot.clock import Clock
 from bot.db import Database
 from bot.db.tables import feedback, unanswered
-
-
-@dataclass(frozen=True)
-class FeedbackSummary:
-    entry_id: str | None
-    helpful: int
-    not_helpful: int
 
 
 class FeedbackRepository:
@@ -46,16 +37,3 @@ class FeedbackRepository:
                     created_at=self._clock.now(),
                 )
             )
-
-    async def summary(self) -> list[FeedbackSummary]:
-        helpful = func.sum(cast(feedback.c.helpful, Integer))
-        async with self._db.e.connect() as conn:
-            rows = await conn.execute(select(feedback.c.entry_id, func.count(), helpful).group_by(feedback.c.entry_id))
-            return [FeedbackSummary(entry, int(up or 0), int(total) - int(up or 0)) for entry, total, up in rows]
-
-    async def unanswered_questions(self, limit: int = 100) -> list[tuple[str, str]]:
-        async with self._db.e.connect() as conn:
-            rows = await conn.execute(
-                select(unanswered.c.question, unanswered.c.created_at).order_by(unanswered.c.id.desc()).limit(limit)
-            )
-            return [(q, str(ts)) for q, ts in rows]
