@@ -4,10 +4,11 @@ One run starts each bot as a real server process, in turn:
 
 * reference      bench/reference_echo_bot.py: botbuilder 4.17.1 CloudAdapter +
                  ConfigurationBotFrameworkAuthentication on aiohttp, no auth, echoes the text.
-* ours           `python -m bot` with the real content and a fresh SQLite database: a knowledge-base
-                 question answered with an Adaptive Card, user state read and written every turn.
-* ours-deferred  the same, with the gateway acknowledging authenticated messages before the turn
-                 runs (ChannelGateway.defer_turns; started through bench/bot_server.py).
+* ours           `python -m bot` as served by default, with the real content and a fresh SQLite
+                 database: a knowledge-base question answered with an Adaptive Card, user and
+                 walkthrough state read, user state written every turn. Messages are journaled and
+                 acknowledged, then their turns run (DEFER_TURNS, bot/turn_journal.py).
+* ours-after-turn  the same with DEFER_TURNS=0: the POST is answered only when the turn has finished.
 
 It drives each over HTTP with Teams-shaped message activities (msteams, personal conversations,
 from.aadObjectId, tenant) whose text rotates over real questions, from `c` concurrent senders.
@@ -62,7 +63,7 @@ QUESTIONS = [
     "När ska vi tillbaka till kontoret?",
     "Får jag ta med kontorsstolen hem?",
 ]
-BOTS = ("reference", "ours", "ours-deferred")
+BOTS = ("reference", "ours", "ours-after-turn")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -154,10 +155,8 @@ def start_bot(name: str, workdir: Path) -> BotProcess:
         data_dir = workdir / f"{name}-data"
         env.update(PORT=str(port), HOST="127.0.0.1", DATA_DIR=str(data_dir), CONTENT_DIR=str(ROOT / "content"))
         env.pop("DATABASE_URL", None)
-        if name == "ours":
-            cmd = [sys.executable, "-m", "bot"]
-        else:
-            cmd = [sys.executable, str(ROOT / "bench" / "bot_server.py"), "--defer-turns"]
+        env["DEFER_TURNS"] = "0" if name == "ours-after-turn" else "1"
+        cmd = [sys.executable, "-m", "bot"]
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     return BotProcess(name, port, proc, log_path)
@@ -334,12 +333,12 @@ def machine() -> str:
 
 
 def print_table(cells: list[Cell]) -> None:
-    head = f"{'bot':<14} {'connector':>9} {'c':>3} {'replies/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'cpu ms/reply':>12} {'peak MB':>8}"
+    head = f"{'bot':<15} {'connector':>9} {'c':>3} {'replies/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'cpu ms/reply':>12} {'peak MB':>8}"
     print(head)
     print("-" * len(head))
     for c in cells:
         print(
-            f"{c.bot:<14} {c.delay_ms:>6} ms {c.concurrency:>3} {c.rate:>10.1f} {c.pct(0.5):>8.1f} {c.pct(0.99):>8.1f} "
+            f"{c.bot:<15} {c.delay_ms:>6} ms {c.concurrency:>3} {c.rate:>10.1f} {c.pct(0.5):>8.1f} {c.pct(0.99):>8.1f} "
             f"{c.errors:>6} {c.cpu_ms_per_reply:>12.2f} {c.peak_mb:>8.1f}"
         )
 
@@ -353,7 +352,7 @@ def print_ratios(cells: list[Cell]) -> None:
     for c in ours:
         base = ref[(c.delay_ms, c.concurrency)]
         ratio = c.rate / base.rate if base.rate else float("inf")
-        print(f"  {c.bot:<14} connector {c.delay_ms:>3} ms  c={c.concurrency:<3} {ratio:6.1f}x")
+        print(f"  {c.bot:<15} connector {c.delay_ms:>3} ms  c={c.concurrency:<3} {ratio:6.1f}x")
 
 
 def print_targets(cells: list[Cell], soak_rss: float | None) -> None:
@@ -403,15 +402,16 @@ async def main_async(args: argparse.Namespace) -> int:
             with running(name, workdir) as bot:
                 await wait_listening(bot)
                 connector.expect_card = name != "reference"
-                # First turns pay for imports, the database schema and connection set-up.
-                await driver.load(bot, 1, count=20)
+                # First turns pay for imports, the database schema and connection set-up; one message
+                # per user first, so that the measured turns are those of users the bot already knows.
+                await driver.load(bot, 8, count=args.users)
                 spy = _start_py_spy(bot, workdir) if args.py_spy else None
                 for delay_ms in args.delays:
                     for concurrency in args.concurrency:
                         cell = await driver.cell(bot, delay_ms, concurrency, args.duration, args.warmup)
                         cells.append(cell)
                         print(
-                            f"  {cell.bot:<14} {delay_ms:>3} ms c={concurrency:<3} {cell.rate:8.1f}/s "
+                            f"  {cell.bot:<15} {delay_ms:>3} ms c={concurrency:<3} {cell.rate:8.1f}/s "
                             f"p50 {cell.pct(0.5):6.1f} ms p99 {cell.pct(0.99):6.1f} ms errors {cell.errors} "
                             f"(driver cpu {cell.driver_cpu * 1000 / max(cell.replies, 1):.2f} ms/reply)",
                             flush=True,

@@ -85,6 +85,7 @@ def main() -> None:
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--defer", action="store_true")
     parser.add_argument("--filter", default="", help="only show functions whose path contains this")
+    parser.add_argument("--callers", default="", help="also print who calls functions matching this pattern")
     args = parser.parse_args()
     profile = None if args.no_profile else cProfile.Profile()
     elapsed = asyncio.run(run(args.n, args.users, profile, args.defer))
@@ -96,6 +97,8 @@ def main() -> None:
             stats.print_stats(args.filter, args.top)
         else:
             stats.print_stats(args.top)
+        if args.callers:
+            stats.print_callers(args.callers)
         print(out.getvalue())
 
 

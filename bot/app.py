@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import socket
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -26,6 +30,7 @@ from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.roles import RoleDirectory
 from bot.storage import SqlStorage
 from bot.teams_bot import GuidanceBot
+from bot.turn_journal import TurnJournal
 from dialogs import ResultStore, WalkthroughFeature, load_walkthroughs
 from dialogs.definitions import WalkthroughCatalog
 
@@ -69,7 +74,8 @@ def build_services(
     conversation_state = ConversationState(storage)
     user_state = UserState(storage)
     feedback = FeedbackRepository(db, clock)
-    gateway = ChannelGateway(settings, auth)
+    journal = TurnJournal(db, clock, owner=replica_id(), lease=timedelta(seconds=settings.turn_lease_seconds))
+    gateway = ChannelGateway(settings, auth, journal)
     # Roles come from content/roles.yaml (validated with the other broadcast content).
     broadcast, roles = build_broadcast(settings, db, clock, gateway)
     # Broadcasts first: their on_message only records the conversation reference, on every message.
@@ -113,6 +119,11 @@ def build_services(
         features=features,
         extras={"broadcast": broadcast},
     )
+
+
+def replica_id() -> str:
+    """Names this process in claims it holds (turn journal rows): host, pid and a random part."""
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
 def _check_walkthrough_links(knowledge: KnowledgeBase, catalog: WalkthroughCatalog) -> None:
@@ -166,9 +177,13 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
     _freeze_startup_heap()
+    # Journaled turns left by a replica that stopped or died are replayed from here on.
+    services.gateway.start_recovery(services.bot.on_turn, interval=min(15.0, services.settings.turn_lease_seconds / 4))
     yield
-    await app[SERVICES].gateway.close()  # the pooled outbound HTTP session
+    # Deferred turns finish (or go back to the journal), then the pooled outbound HTTP session closes.
+    await services.gateway.close()
 
 
 _heap_frozen = False

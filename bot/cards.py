@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, Attachment
 
 from bot.texts import t
 
@@ -25,6 +26,18 @@ def ask_action(question: str) -> dict[str, Any]:
     }
 
 
+class CardAttachment(Attachment):
+    """A card attachment whose content is built for its message and not changed after it.
+
+    botbuilder deep-copies every outgoing activity before it applies the conversation reference
+    (TurnContext.send_activities); for a card that meant copying the whole card tree on every
+    reply. The reference only sets top-level fields, so the copy may share the card content.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CardAttachment:
+        return copy.copy(self)
+
+
 def card_activity(body: list[dict[str, Any]], actions: list[dict[str, Any]], fallback: str) -> Activity:
     card = {
         "type": "AdaptiveCard",
@@ -34,7 +47,8 @@ def card_activity(body: list[dict[str, Any]], actions: list[dict[str, Any]], fal
         "actions": actions,
         "fallbackText": fallback,
     }
-    activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+    stock = CardFactory.adaptive_card(card)
+    activity = MessageFactory.attachment(CardAttachment(content_type=stock.content_type, content=stock.content))
     activity.summary = fallback[:200]
     return activity
 

@@ -8,15 +8,18 @@ connector clients and credentials it builds after a request passed its checks ar
 send over one pooled aiohttp session (bot/fast_auth.py, bot/connector_pool.py). Call
 `close()` when the app stops.
 
-With `defer_turns` (off by default; `Settings.defer_turns` when present) an authenticated
-message is acknowledged at once and its turn runs right after, in arrival order per
-conversation, so a slow Bot Connector does not hold the channel's request open; invokes and
-expectReplies still answer in the request, and authentication still happens before the answer.
+With `defer_turns` (DEFER_TURNS, on by default in a served bot) an authenticated message is
+written to the turn journal (bot/turn_journal.py) and its turn starts, in arrival order per
+conversation. The channel gets its answer when the turn finished or after ACK_WAIT_MS, whichever
+comes first, so a slow Bot Connector does not hold the channel's request open, and a crash does
+not lose the message (the journal replays it). Invokes and
+expectReplies still answer in the request, and authentication happens before any answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from copy import copy
@@ -25,13 +28,14 @@ from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.invoke_response import InvokeResponse
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference, DeliveryModes
-from botframework.connector.auth import BotFrameworkAuthentication
+from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
 
 from bot.config import Settings
 from bot.connector_pool import ConnectorPool, no_retries
 from bot.fast_auth import PooledBotFrameworkAuthentication
 from bot.language import language_for
 from bot.texts import t
+from bot.turn_journal import JournaledTurn, TurnJournal, auth_record, restore_auth
 
 log = logging.getLogger(__name__)
 
@@ -83,32 +87,116 @@ class ChannelGateway:
     clients; a given `auth` is used exactly as it is.
     """
 
-    def __init__(self, settings: Settings, auth: BotFrameworkAuthentication | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        auth: BotFrameworkAuthentication | None = None,
+        journal: TurnJournal | None = None,
+    ) -> None:
         self.settings = settings
         self.pool = ConnectorPool()
         self.auth = auth or PooledBotFrameworkAuthentication.from_settings(settings, self.pool)
         self.adapter = CloudAdapter(self.auth)
         self.adapter.on_turn_error = self._on_turn_error
-        self.defer_turns = bool(getattr(settings, "defer_turns", False))
+        self.journal = journal
+        # Acknowledging before the turn ran is only safe with a journal to replay from.
+        self.defer_turns = bool(settings.defer_turns and journal is not None)
+        self.ack_wait = settings.ack_wait_ms / 1000
         self.turns = DeferredTurns()
+        self._in_flight: set[int] = set()  # journal rows whose turns were accepted and not finished
+        self._recovery: asyncio.Task[None] | None = None
 
     async def close(self, drain_timeout: float = 10.0) -> None:
-        """Finish deferred turns, then release the pooled HTTP session (it reopens if used again)."""
+        """Stop replaying, finish deferred turns, hand unfinished ones back, release the HTTP session."""
+        if self._recovery is not None:
+            self._recovery.cancel()
+            await asyncio.gather(self._recovery, return_exceptions=True)
+            self._recovery = None
         await self.turns.drain(drain_timeout)
+        if self.journal is not None:
+            try:
+                await self.journal.release(sorted(self._in_flight))
+                await self.journal.close()
+            except Exception:  # the rows stay and are replayed when their claims run out
+                log.exception("turn journal could not be closed cleanly")
         await self.pool.close()
 
-    async def process(self, auth_header: str, activity: Activity, logic: TurnLogic) -> InvokeResponse | None:
-        """Authenticate and run one inbound activity; raises PermissionError when the token is bad."""
-        if not (self.defer_turns and _deferrable(activity)):
+    async def process(
+        self, auth_header: str, activity: Activity, logic: TurnLogic, body: bytes | None = None
+    ) -> InvokeResponse | None:
+        """Authenticate and run one inbound activity; raises PermissionError when the token is bad.
+
+        `body` is the request as received; a deferred turn's journal row keeps it for a replay.
+        """
+        if not (self.defer_turns and self.journal is not None and _deferrable(activity)):
             return await self.adapter.process_activity(auth_header, activity, logic)
         # The same authentication the adapter would run, before the channel gets its answer.
         result = await self.auth.authenticate_request(activity, auth_header)
-        conversation = activity.conversation.id if activity.conversation else ""
-        await self.turns.submit(
-            f"{activity.channel_id}/{conversation}",
-            lambda: self.adapter.process_activity(result, activity, logic),
-        )
+        key = _conversation_key(activity)
+        raw = body.decode("utf-8") if body is not None else json.dumps(activity.serialize())
+        try:
+            entry_id = await self.journal.add(key, raw, auth_record(result))
+        except Exception:  # without a journal row, answer only after the turn
+            log.exception("turn journal unavailable; the turn runs before the answer")
+            return await self.adapter.process_activity(result, activity, logic)
+        self._in_flight.add(entry_id)
+        task = await self.turns.submit(key, lambda: self._run_journaled(entry_id, result, activity, logic))
+        # A quick turn (the usual case) finishes before the answer, as it would without deferral;
+        # one that waits longer, e.g. on a slow Bot Connector, carries on after it.
+        if self.ack_wait > 0:
+            await asyncio.wait({task}, timeout=self.ack_wait)
         return None
+
+    async def _run_journaled(
+        self, entry_id: int, result: AuthenticateRequestResult, activity: Activity, logic: TurnLogic
+    ) -> None:
+        try:
+            await self.adapter.process_activity(result, activity, logic)
+        except Exception:  # on_turn_error has told the user; a replay would repeat it
+            log.exception("deferred turn failed", extra={"journal_id": entry_id})
+        # Not reached when cancelled at shutdown: the row is then released for a replay.
+        self._in_flight.discard(entry_id)
+        if self.journal is not None:
+            self.journal.done(entry_id)
+
+    def start_recovery(self, logic: TurnLogic, interval: float = 15.0) -> None:
+        """Replay journaled turns whose claims ran out: now, then every `interval` seconds."""
+        if self.defer_turns and self._recovery is None:
+            self._recovery = asyncio.get_running_loop().create_task(self._recover_forever(logic, interval))
+
+    async def _recover_forever(self, logic: TurnLogic, interval: float) -> None:
+        while True:
+            try:
+                while await self.recover(logic):
+                    pass
+            except Exception:  # the next sweep tries again
+                log.exception("turn journal sweep failed")
+            await asyncio.sleep(interval)
+
+    async def recover(self, logic: TurnLogic) -> int:
+        """Claim and run journaled turns whose claims ran out; returns how many were claimed."""
+        if self.journal is None:
+            return 0
+        claimed = await self.journal.claim_expired()
+        for turn in claimed:
+            await self._replay(turn, logic)
+        return len(claimed)
+
+    async def _replay(self, turn: JournaledTurn, logic: TurnLogic) -> None:
+        assert self.journal is not None
+        try:
+            activity = Activity().deserialize(turn.activity)
+            result = restore_auth(turn.auth)
+            result.connector_factory = self.auth.create_connector_factory(result.claims_identity)
+        except Exception:  # a row we cannot read would fail every time
+            log.exception("journaled turn unreadable; given up", extra={"journal_id": turn.id})
+            self.journal.done(turn.id)
+            return
+        log.warning("journaled turn replayed", extra={"journal_id": turn.id, "attempt": turn.attempts})
+        self._in_flight.add(turn.id)
+        await self.turns.submit(
+            turn.conversation_key, lambda: self._run_journaled(turn.id, result, activity, logic)
+        )
 
     async def continue_conversation(self, reference: ConversationReference, logic: TurnLogic) -> None:
         """Run `logic` in an existing conversation (proactive messages)."""
@@ -164,6 +252,11 @@ class ChannelGateway:
                 log.warning("error reply failed", extra={"error": type(send_error).__name__})
 
 
+def _conversation_key(activity: Activity) -> str:
+    conversation = activity.conversation.id if activity.conversation else ""
+    return f"{activity.channel_id}/{conversation}"
+
+
 def _deferrable(activity: Activity) -> bool:
     """Activities whose HTTP answer carries nothing: botbuilder answers them with an empty 201 anyway."""
     return activity.type != ActivityTypes.invoke and activity.delivery_mode != DeliveryModes.expect_replies
@@ -185,7 +278,7 @@ class DeferredTurns:
     def __len__(self) -> int:
         return len(self._tasks)
 
-    async def submit(self, key: str, run: Callable[[], Awaitable[object]]) -> None:
+    async def submit(self, key: str, run: Callable[[], Awaitable[object]]) -> asyncio.Task[None]:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.limit)
         await self._slots.acquire()
@@ -193,6 +286,7 @@ class DeferredTurns:
         self._tails[key] = task
         self._tasks.add(task)
         task.add_done_callback(lambda done: self._finished(key, done))
+        return task
 
     @staticmethod
     async def _run(previous: asyncio.Task[None] | None, run: Callable[[], Awaitable[object]]) -> None:

@@ -62,8 +62,17 @@ def serve(settings: Settings) -> int:
     configure_logging(settings.log_level)
     app = create_app(settings)  # validates content first: refuses to start on an error
     log.info("starting", extra={"host": settings.host, "port": settings.port, "local_mode": settings.local_mode})
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None, loop=new_event_loop())
     return 0
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where it is installed (Linux, macOS): the same asyncio API with a faster loop and sockets."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 def check_content(settings: Settings) -> int:

@@ -36,6 +36,17 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return _number(env, name, default, float)
 
 
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be on or off (1/0, true/false), got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service reads from its environment; built once and passed down."""
@@ -61,6 +72,11 @@ class Settings:
     delivery_send_timeout: float = 30.0  # DELIVERY_SEND_TIMEOUT: one send's time limit (< the lease)
     teams_limits_conversation: str = "7/1,8/2,60/30,1800/3600"  # TEAMS_LIMITS_CONVERSATION: count/seconds
     teams_limits_overall: str = "50/1"  # TEAMS_LIMITS_OVERALL: per app and tenant, count/seconds
+    # DEFER_TURNS: acknowledge a message once it is in the turn journal, then run its turn (from_env
+    # defaults it on, a Settings() built in code off, so tests see replies before the POST returns).
+    defer_turns: bool = False
+    turn_lease_seconds: float = 120.0  # TURN_LEASE_SECONDS: after this a journaled turn is replayed
+    ack_wait_ms: float = 10.0  # ACK_WAIT_MS: a deferred turn's head start before the channel's answer
 
     @property
     def local_mode(self) -> bool:
@@ -94,14 +110,16 @@ class Settings:
             log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
             timezone=env.get("TIMEZONE", "").strip() or "Europe/Stockholm",
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 256 * 1024),
-            broadcast_background=env.get("BROADCAST_BACKGROUND", "1").strip().lower()
-            not in {"0", "false", "no", "off"},
+            broadcast_background=_flag(env, "BROADCAST_BACKGROUND", True),
             delivery_concurrency=_int(env, "DELIVERY_CONCURRENCY", 16),
             delivery_max_attempts=_int(env, "DELIVERY_MAX_ATTEMPTS", 8),
             delivery_lease_seconds=_float(env, "DELIVERY_LEASE_SECONDS", 90.0),
             delivery_send_timeout=_float(env, "DELIVERY_SEND_TIMEOUT", 30.0),
             teams_limits_conversation=env.get("TEAMS_LIMITS_CONVERSATION", "").strip() or "7/1,8/2,60/30,1800/3600",
             teams_limits_overall=env.get("TEAMS_LIMITS_OVERALL", "").strip() or "50/1",
+            defer_turns=_flag(env, "DEFER_TURNS", True),
+            turn_lease_seconds=_float(env, "TURN_LEASE_SECONDS", 120.0),
+            ack_wait_ms=_float(env, "ACK_WAIT_MS", 10.0),
         )
         if app_type == "SingleTenant" and settings.app_id and not settings.app_tenant_id:
             raise ConfigError("MicrosoftAppTenantId is required when MicrosoftAppType is SingleTenant")
@@ -109,6 +127,10 @@ class Settings:
             raise ConfigError("DELIVERY_CONCURRENCY and DELIVERY_MAX_ATTEMPTS must be at least 1")
         if not 0 < settings.delivery_send_timeout < settings.delivery_lease_seconds:
             raise ConfigError("DELIVERY_SEND_TIMEOUT must be positive and shorter than DELIVERY_LEASE_SECONDS")
+        if settings.turn_lease_seconds <= 0:
+            raise ConfigError("TURN_LEASE_SECONDS must be positive")
+        if not 0 <= settings.ack_wait_ms <= 10_000:
+            raise ConfigError("ACK_WAIT_MS must be between 0 and 10000")
         if not 0 < settings.port < 65536:
             raise ConfigError(f"PORT must be between 1 and 65535, got {settings.port}")
         return settings

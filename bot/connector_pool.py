@@ -32,6 +32,7 @@ from typing import Any, Generic, TypeVar
 
 import aiohttp
 from aiohttp.helpers import get_env_proxy_for_url
+from botbuilder.schema import Activity
 from botframework.connector import BotFrameworkConnectorConfiguration
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import AppCredentials
@@ -43,7 +44,11 @@ from msrest.pipeline.universal import RawDeserializer
 from msrest.universal_http import ClientRequest
 from msrest.universal_http.async_abc import AsyncClientResponse
 from multidict import CIMultiDict
+from requests.utils import requote_uri
 from yarl import URL
+
+from bot.activity_codec import activity_to_dict, serializes_like
+from bot.pooled_conversations import PooledConversations, bearer_header
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +100,9 @@ class TtlCache(Generic[K, V]):
         self._items.move_to_end(key)
         while len(self._items) > self.max_size:
             self._items.popitem(last=False)
+
+    def discard(self, key: K) -> None:
+        self._items.pop(key, None)
 
     def clear(self) -> None:
         self._items.clear()
@@ -276,7 +284,14 @@ class PooledHttpSender(AsyncHTTPSender):
     async def _send_once(self, http_request: ClientRequest, headers: dict[str, str], data: Any) -> BufferedResponse:
         proxy, proxy_auth = self._proxy_for(http_request.url)
         async with self.session().request(
-            http_request.method, http_request.url, headers=headers, data=data, proxy=proxy, proxy_auth=proxy_auth
+            http_request.method,
+            # As `requests` sends it: ids stay percent-encoded (yarl would decode ':' '@' ';' in the
+            # path, and a Teams conversation id holds all three).
+            URL(requote_uri(http_request.url), encoded=True),
+            headers=headers,
+            data=data,
+            proxy=proxy,
+            proxy_auth=proxy_auth,
         ) as resp:
             body = await resp.read()
             return BufferedResponse(http_request, resp.status, resp.reason, CIMultiDict(resp.headers), body)
@@ -306,8 +321,10 @@ def _plain_json(value: object) -> bool:
 
 
 class FastSerializer(Serializer):
-    """msrest's Serializer, with a short cut for `object`-typed values that are plain JSON already.
+    """msrest's Serializer, with short cuts that write the same JSON.
 
+    An Activity body goes through bot.activity_codec (msrest's `body` first rebuilt the whole
+    model, then walked its map value by value); what the codec is not sure of comes back here.
     Adaptive Card content (Attachment.content, typed "object") went node by node through
     serialize_object, which for such a tree returns an equal copy of it: str, int, float and bool
     unchanged, dict keys as str. The copy was about half of serialising a reply. A plain tree is
@@ -321,20 +338,20 @@ class FastSerializer(Serializer):
         # have none, so it could never fail: skip the walk unless some model does have rules.
         if not any(getattr(model, "_validation", None) for model in (classes or {}).values()):
             self.client_side_validation = False
+        self._activity_codec = serializes_like(self.dependencies)
+
+    def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
+        if data_type == "Activity" and not kwargs and self._activity_codec and isinstance(data, Activity):
+            return activity_to_dict(data, fallback=self._msrest_activity_body)
+        return super().body(data, data_type, **kwargs)
+
+    def _msrest_activity_body(self, activity: Activity) -> Any:
+        return super().body(activity, "Activity")
 
     def serialize_object(self, attr: Any, **kwargs: Any) -> Any:
         if type(attr) in (dict, list) and _plain_json(attr):
             return attr
         return super().serialize_object(attr, **kwargs)
-
-
-class _HeaderBag:
-    """Stands in for the requests.Session that AppCredentials.signed_session() writes into."""
-
-    __slots__ = ("headers",)
-
-    def __init__(self) -> None:
-        self.headers: dict[str, str] = {}
 
 
 class BearerTokenPolicy(AsyncHTTPPolicy):
@@ -345,11 +362,7 @@ class BearerTokenPolicy(AsyncHTTPPolicy):
         self.credentials = credentials
 
     async def send(self, request: Request, **kwargs: Any) -> Response:
-        bag = _HeaderBag()
-        # AppCredentials: no app id -> no header; else "Bearer <token>" from get_access_token(),
-        # which MSAL answers from its cache until the token nears expiry.
-        self.credentials.signed_session(bag)  # type: ignore[arg-type]
-        authorization = bag.headers.get("Authorization")
+        authorization = bearer_header(self.credentials)
         if authorization:
             request.http_request.headers["Authorization"] = authorization
         else:
@@ -409,8 +422,17 @@ class ConnectorPool:
         client.config.add_user_agent(USER_AGENT)
         serializer = FastSerializer(client._serialize.dependencies)
         client._serialize = serializer
-        client.conversations._serialize = serializer
         client.attachments._serialize = serializer
+        # Replies and proactive posts skip msrest's pipeline; every other call keeps it.
+        client.conversations = PooledConversations(
+            client._client,
+            client.config,
+            serializer,
+            client._deserialize,
+            credentials=credentials,
+            sender=self.sender,
+            user_agent=config.user_agent_policy.user_agent,
+        )
         self.built += 1
         return client
 

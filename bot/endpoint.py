@@ -12,6 +12,7 @@ from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 
+from bot.activity_codec import activity_from_dict
 from bot.channel import ChannelGateway
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def parse_activity(body: bytes) -> Activity | web.Response:
     if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str):
         return _problem(400, "activity has no conversation id")
     try:
-        activity = Activity().deserialize(payload)
+        activity = activity_from_dict(payload)
     except (DeserializationError, TypeError, ValueError, AttributeError) as exc:
         return _problem(400, f"activity could not be read: {type(exc).__name__}")
     if not isinstance(activity.text, str | None) or not isinstance(activity.locale, str | None):
@@ -66,7 +67,7 @@ def messages_handler(gateway: ChannelGateway, bot: Bot, max_body_bytes: int):
             return parsed
         auth_header = request.headers.get("Authorization", "")
         try:
-            invoke_response = await gateway.process(auth_header, parsed, bot.on_turn)
+            invoke_response = await gateway.process(auth_header, parsed, bot.on_turn, body)
         except PermissionError:
             return _problem(401, "missing or invalid Bot Framework token")
         except Exception:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from botbuilder.core import TurnContext
+from botbuilder.core import BotState, TurnContext
 
 from bot.commands import Command
 
@@ -32,6 +32,10 @@ class Feature(Protocol):
         """The bot was removed from this conversation."""
         ...
 
+    def message_states(self) -> list[BotState]:
+        """Bot states this feature reads on every message: the bot reads them all in one round trip."""
+        ...
+
 
 class FeatureBase:
     """Defaults for the hooks, so a feature implements only what it needs."""
@@ -50,3 +54,6 @@ class FeatureBase:
 
     async def on_removed(self, turn: TurnContext) -> None:
         return None
+
+    def message_states(self) -> list[BotState]:
+        return []

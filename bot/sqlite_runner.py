@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import Database
 from bot.db.database import _sqlite_pragmas
@@ -30,7 +31,7 @@ _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 
 
-def _shared_executor() -> ThreadPoolExecutor:
+def shared_executor() -> ThreadPoolExecutor:
     """One thread for all SQLite work in the process: SQLite writes one at a time anyway."""
     global _executor
     with _executor_lock:
@@ -71,10 +72,35 @@ class SqliteRunner:
 
     async def run(self, fn: Callable[..., T], *args: Any, transaction: bool = False) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(_shared_executor(), self._call, fn, args, transaction)
+        return await loop.run_in_executor(shared_executor(), self._call, fn, args, transaction)
 
     async def close(self) -> None:
         """Close the synchronous engine's connections (in the thread that made them)."""
         if self._engine is not None:
             engine, self._engine = self._engine, None
-            await asyncio.get_running_loop().run_in_executor(_shared_executor(), engine.dispose)
+            await asyncio.get_running_loop().run_in_executor(shared_executor(), engine.dispose)
+
+
+class OneHop:
+    """Runs `fn(connection, *args)` as one unit of work on any backend.
+
+    A SQLite file goes through the SqliteRunner (one thread hop); other databases through the
+    async engine's `run_sync`, so callers write their statements once, synchronously.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._sqlite = SqliteRunner(db) if supports(db) else None
+
+    async def __call__(self, fn: Callable[..., T], *args: Any, transaction: bool) -> T:
+        engine = self._db.e  # raises when the database is not open
+        if self._sqlite is not None:
+            return await self._sqlite.run(fn, *args, transaction=transaction)
+        conn: AsyncConnection
+        async with engine.begin() if transaction else engine.connect() as conn:
+            return await conn.run_sync(fn, *args)
+
+    async def close(self) -> None:
+        """Release the SQLite worker's connections (a no-op on other databases)."""
+        if self._sqlite is not None:
+            await self._sqlite.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
+import sqlite3
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -14,12 +16,12 @@ from jsonpickle.unpickler import Unpickler
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot import sqlite_runner
 from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.db.tables import kv_store
 from bot.db.upsert import upsert
-from bot.sqlite_runner import SqliteRunner
+from bot.sqlite_inline import InlineSqlite, WriteLockBusy, sqlite_datetime
+from bot.sqlite_runner import OneHop
 
 T = TypeVar("T")
 
@@ -113,12 +115,38 @@ def _write_rows(conn: Connection, st: _Statements, plan: list[tuple[str, str | N
             conn.execute(st.insert, row)
 
 
+# The same units as plain SQL for the inline SQLite connection (bot/sqlite_inline.py).
+_INLINE_READ = "SELECT key, etag, data FROM kv_store WHERE key IN ({marks})"
+_INLINE_UPSERT = (
+    "INSERT INTO kv_store (key, etag, data, updated_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET etag = excluded.etag, data = excluded.data, updated_at = excluded.updated_at"
+)
+_INLINE_UPDATE = "UPDATE kv_store SET etag = ?, data = ?, updated_at = ? WHERE key = ? AND etag = ?"
+_INLINE_ETAG_OF = "SELECT etag FROM kv_store WHERE key = ?"
+_INLINE_INSERT = "INSERT INTO kv_store (key, etag, data, updated_at) VALUES (?, ?, ?, ?)"
+
+
+def _write_rows_inline(conn: sqlite3.Connection, plan: list[tuple[str, str | None, str, str]], now: str) -> None:
+    for key, expected, new_etag, data in plan:
+        if expected is None or expected == "*":
+            conn.execute(_INLINE_UPSERT, (key, new_etag, data, now))
+            continue
+        if conn.execute(_INLINE_UPDATE, (new_etag, data, now, key, expected)).rowcount == 0:
+            if conn.execute(_INLINE_ETAG_OF, (key,)).fetchone() is not None:
+                raise StorageConflictError(f"e-tag conflict on {key!r}: the item changed since it was read")
+            conn.execute(_INLINE_INSERT, (key, new_etag, data, now))
+
+
 def _insert_new_row(conn: Connection, st: _Statements, row: dict[str, Any]) -> bool:
     return conn.execute(st.insert_new, row).rowcount == 1
 
 
 def _delete_rows(conn: Connection, st: _Statements, keys: list[str]) -> None:
     conn.execute(st.delete, {"b_keys": keys})
+
+
+# Items read ahead for the turn running in this context (SqlStorage.read_ahead).
+_read_ahead: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("storage_read_ahead", default=None)
 
 
 class SqlStorage(Storage):
@@ -128,26 +156,47 @@ class SqlStorage(Storage):
         self._db = db
         self._clock = clock or SystemClock()
         self._statements: _Statements | None = None
-        self._sqlite: SqliteRunner | None = SqliteRunner(db) if sqlite_runner.supports(db) else None
+        self._hop = OneHop(db)
+        self._inline = InlineSqlite.for_database(db)
 
     async def _run(self, fn: Callable[..., T], *args: Any, transaction: bool) -> T:
-        engine = self._db.e  # raises when the database is not open
         if self._statements is None:
             self._statements = _Statements.for_dialect(self._db.dialect)
-        if self._sqlite is not None:
-            return await self._sqlite.run(fn, self._statements, *args, transaction=transaction)
-        async with engine.begin() if transaction else engine.connect() as conn:
-            return await conn.run_sync(fn, self._statements, *args)
+        return await self._hop(fn, self._statements, *args, transaction=transaction)
 
     async def close(self) -> None:
-        """Release the SQLite worker's connections (a no-op on other databases)."""
-        if self._sqlite is not None:
-            await self._sqlite.close()
+        """Release the SQLite connections (a no-op on other databases)."""
+        if self._inline is not None:
+            self._inline.close()
+        await self._hop.close()
+
+    async def read_ahead(self, keys: list[str]) -> contextvars.Token[dict[str, Any] | None]:
+        """Read `keys` in one round trip for the running turn; the first read of each is served from it.
+
+        A message turn reads the user's state and the walkthrough state one after the other; each
+        read is a database round trip. Pass the returned token to `end_read_ahead` when the turn ends.
+        """
+        found = await self.read(keys)
+        return _read_ahead.set({key: found.get(key) for key in keys})
+
+    @staticmethod
+    def end_read_ahead(token: contextvars.Token[dict[str, Any] | None]) -> None:
+        _read_ahead.reset(token)
 
     async def read(self, keys: list[str]) -> dict[str, Any]:
         if not keys:
             return {}
-        rows = await self._run(_read_rows, list(dict.fromkeys(keys)), transaction=False)
+        ahead = _read_ahead.get()
+        if ahead is not None and all(key in ahead for key in keys):
+            # Each item is served once: a second read of the same key goes to the database.
+            served = {key: ahead.pop(key) for key in keys}
+            return {key: item for key, item in served.items() if item is not None}
+        unique = list(dict.fromkeys(keys))
+        if self._inline is not None:
+            self._db.e  # noqa: B018 - raises when the database is not open, as the other paths do
+            rows = self._inline.read(_INLINE_READ.format(marks=",".join("?" * len(unique))), unique)
+        else:
+            rows = await self._run(_read_rows, unique, transaction=False)
         result: dict[str, Any] = {}
         for key, etag, data in rows:
             item = decode(data)
@@ -168,7 +217,16 @@ class SqlStorage(Storage):
                 raise ValueError(f"storage write for {key!r} has an empty e-tag")
             plan.append((key, expected, uuid.uuid4().hex, encode(item)))
         # All items in one transaction: a conflict on any of them writes none.
-        await self._run(_write_rows, plan, now, transaction=True)
+        written = False
+        if self._inline is not None:
+            self._db.e  # noqa: B018 - raises when the database is not open
+            try:
+                self._inline.write(lambda conn: _write_rows_inline(conn, plan, sqlite_datetime(now)))
+                written = True
+            except WriteLockBusy:
+                pass  # another connection is writing: wait for it in the worker thread
+        if not written:
+            await self._run(_write_rows, plan, now, transaction=True)
         # The writer now holds the newest version; a second save in the same turn must not conflict.
         for item, (_, _, etag, _) in zip(changes.values(), plan, strict=True):
             _set_etag(item, etag)

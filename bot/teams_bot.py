@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from botbuilder.core import ActivityHandler, ConversationState, InvokeResponse, MessageFactory, TurnContext, UserState
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import ChannelAccount, Mention
+from botbuilder.schema import ActivityTypes, ChannelAccount, Mention
 
 from bot.cards import answer_activity
 from bot.clock import Clock
@@ -69,10 +69,24 @@ class GuidanceBot(TeamsActivityHandler):
     # ---- the turn -------------------------------------------------------------------------
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        await super().on_turn(turn_context)
-        # State is saved once per turn, after every handler ran (also for conversationUpdate).
-        await self.conversation_state.save_changes(turn_context)
-        await self.user_state.save_changes(turn_context)
+        token = None
+        if turn_context.activity.type == ActivityTypes.message:
+            # The states every message reads, in one round trip instead of one each.
+            states = [self.user_state, *(s for f in self.features for s in f.message_states())]
+            try:
+                keys = [s.get_storage_key(turn_context) for s in states]
+            except (TypeError, AttributeError):
+                keys = []  # no user or conversation id: the handlers deal with that message
+            if keys:
+                token = await self.storage.read_ahead(keys)
+        try:
+            await super().on_turn(turn_context)
+            # State is saved once per turn, after every handler ran (also for conversationUpdate).
+            await self.conversation_state.save_changes(turn_context)
+            await self.user_state.save_changes(turn_context)
+        finally:
+            if token is not None:
+                self.storage.end_read_ahead(token)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         """Invokes we do not handle get 400 with a reason, not botbuilder's 501."""

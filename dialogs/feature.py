@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from botbuilder.core import MessageFactory, PrivateConversationState, Storage, TurnContext
+from botbuilder.core import BotState, MessageFactory, PrivateConversationState, Storage, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet
 
 from bot.clock import Clock
@@ -57,7 +57,8 @@ class WalkthroughFeature(FeatureBase):
         self._tz = ZoneInfo(timezone)
         self._idle_after = idle_after
         self._state = PrivateConversationState(storage)
-        self._dialogs = DialogSet(self._state.create_property("walkthrough_dialog"))
+        self._dialog_state = self._state.create_property("walkthrough_dialog")
+        self._dialogs = DialogSet(self._dialog_state)
         self._dialogs.add(WalkthroughDialog(catalog, clock, answer_question, self._finished))
         self._commands = self._build_commands()
         self._own = CommandTable(list(self._commands))
@@ -67,7 +68,14 @@ class WalkthroughFeature(FeatureBase):
     def commands(self) -> list[Command]:
         return list(self._commands)
 
+    def message_states(self) -> list[BotState]:
+        return [self._state]  # on_message looks for an active walkthrough on every message
+
     async def on_message(self, turn: TurnContext, text: str, lang: str) -> bool:
+        # Most messages come with no walkthrough in progress: tell that from the stored state alone.
+        state = await self._dialog_state.get(turn)
+        if not getattr(state, "dialog_stack", None):
+            return False
         dc = await self._dialogs.create_context(turn)
         if dc.active_dialog is None or not self._engaged(dc.active_dialog.state):
             return False

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from bot.config import PROJECT_ROOT
 from bot.local_connector import LocalConnector
@@ -64,3 +67,56 @@ def test_invalid_content_refuses_to_start(tmp_path: Path) -> None:
     )
     assert check.returncode != 0
     assert "broken.yaml" in check.stderr
+
+
+async def test_messages_acknowledged_before_a_crash_are_answered_after_the_restart(
+    tmp_path: Path, connector: LocalConnector
+) -> None:
+    """SIGKILL while replies hang: every message the channel got a 201 for is answered by the next process."""
+    release = asyncio.Event()
+    hanging: list[str] = []
+
+    async def hang(cid: str, body: dict[str, Any]) -> web.Response:
+        hanging.append(str(body.get("replyToId")))
+        await release.wait()
+        return web.json_response({"error": {"code": "Gone"}}, status=503)  # its sender is dead anyway
+
+    connector.fault = hang
+    env = {"LOG_LEVEL": "INFO", "DATABASE_URL": "", "DEFER_TURNS": "1", "TURN_LEASE_SECONDS": "2"}
+    first = ServiceProcess("crashing", tmp_path, env)
+    await first.start()
+    acknowledged: list[str] = []
+    try:
+        await first.wait_healthy()
+        async with aiohttp.ClientSession() as session:
+            for i in range(6):
+                activity = message(
+                    connector.url,
+                    "Måste jag ha VPN?",
+                    id=f"k{i}",
+                    conversation={"id": f"a:user-{i}", "conversationType": "personal", "tenantId": "t1"},
+                )
+                async with session.post(f"{first.url}/api/messages", json=activity) as response:
+                    assert response.status == 201
+                    acknowledged.append(f"k{i}")
+        for _ in range(300):  # every turn gets stuck sending its reply
+            if len(hanging) == 6:
+                break
+            await asyncio.sleep(0.05)
+        assert sorted(hanging) == acknowledged
+    finally:
+        first.kill()
+        await first.stop()
+    connector.received.clear()
+    connector.fault = None
+    release.set()
+    second = ServiceProcess("restarted", tmp_path, env, port=free_port())
+    await second.start()
+    try:
+        await second.wait_healthy()
+        await connector.wait_for_count(6, within=30)
+        replied = sorted(r["replyToId"] for r in connector.activities())
+        assert replied == acknowledged
+        assert sum(1 for r in second.logs() if r.get("event") == "journaled turn replayed") == 6, second.log_tail(40)
+    finally:
+        assert await second.stop() == 0

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.broadcast.audit import Actor, audit
 from bot.clock import Clock
+from bot.connector_pool import TtlCache
 from bot.db import Database
 from bot.db.tables import conversation_refs
 from bot.db.upsert import upsert
@@ -96,25 +97,50 @@ def _target(row: Any) -> Target:
     return Target(row.conversation_id, row.tenant_id, row.label or row.conversation_id, json.loads(row.reference))
 
 
-class ConversationRegistry:
-    """The conversation_refs table; a small in-process cache skips unchanged upserts."""
+def _fingerprint(activity: Activity) -> tuple[object, ...]:
+    """Everything `reference_values` reads, cheaply: equal fingerprints give equal rows."""
+    conversation = activity.conversation
+    user = activity.from_property
+    bot = activity.recipient
+    data = _channel_data(activity)
+    return (
+        activity.channel_id,
+        activity.service_url,
+        activity.locale,
+        conversation.id if conversation else None,
+        conversation.conversation_type if conversation else None,
+        conversation.tenant_id if conversation else None,
+        conversation.is_group if conversation else None,
+        conversation.name if conversation else None,
+        (user.id, user.name, user.aad_object_id, user.role) if user else None,
+        (bot.id, bot.name, bot.role) if bot else None,
+        json.dumps([data.get("tenant"), data.get("team"), data.get("channel")], sort_keys=True, default=str),
+    )
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+
+class ConversationRegistry:
+    """The conversation_refs table; a small in-process cache skips unchanged upserts.
+
+    The cache holds a conversation for `remember` seconds at most, so a conversation that another
+    replica marked gone is written active again by the next message after that.
+    """
+
+    def __init__(self, db: Database, clock: Clock, *, remember: float = 300.0, max_size: int = 20_000) -> None:
         self._db = db
         self._clock = clock
-        self._seen: dict[str, str] = {}
+        self._seen: TtlCache[str, tuple[object, ...]] = TtlCache(max_size, remember)
 
-    async def record(self, activity: Activity) -> str:
-        """Store or refresh the conversation's reference when it changed; returns its id."""
-        values = reference_values(activity)
-        cid = values["conversation_id"]
-        fingerprint = json.dumps(values, sort_keys=True)
-        if not cid or self._seen.get(cid) == fingerprint:
+    async def record(self, activity: Activity, *, force: bool = False) -> str:
+        """Store or refresh the conversation's reference when it changed (or when `force`); returns its id."""
+        fingerprint = _fingerprint(activity)
+        cid = base_conversation_id(activity.conversation.id or "") if activity.conversation else ""
+        if not cid or (not force and self._seen.get(cid) == fingerprint):
             return cid
+        values = reference_values(activity)
         row = dict(values, state=ACTIVE, updated_at=self._clock.now())
         async with self._db.e.begin() as conn:
             await conn.execute(upsert(self._db.dialect, conversation_refs, row, ["conversation_id"]))
-        self._seen[cid] = fingerprint
+        self._seen.put(cid, fingerprint)
         return cid
 
     async def removed(self, activity: Activity) -> int:
@@ -139,7 +165,7 @@ class ConversationRegistry:
             )
             gone = [r.conversation_id for r in result]
         for cid in gone:
-            self._seen.pop(cid, None)
+            self._seen.discard(cid)
         return len(gone)
 
     async def set_subscribed(self, conversation_id: str, subscribed: bool, actor: Actor) -> bool:

@@ -267,7 +267,8 @@ class BroadcastFeature(FeatureBase):
         return True
 
     async def on_installed(self, turn: TurnContext) -> None:
-        await self.registry.record(turn.activity)
+        # Always written: the conversation may have been marked gone (by any replica) before.
+        await self.registry.record(turn.activity, force=True)
 
     async def on_removed(self, turn: TurnContext) -> None:
         gone = await self.registry.removed(turn.activity)

@@ -187,3 +187,19 @@ audit_log = Table(
     Column("target_count", Integer, nullable=True),
     Column("detail", Text, nullable=True),
 )
+
+# Messages acknowledged to the channel before their turn ran (bot/turn_journal.py). A row lives
+# from the acknowledgement until the turn finished; a row whose claim expired is replayed.
+turn_journal = Table(
+    "turn_journal",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_key", String(600), nullable=False),
+    Column("activity", Text, nullable=False),  # the request body as the channel sent it
+    Column("auth", Text, nullable=False),  # the claims the request was authenticated with (no token)
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("claimed_by", String(64), nullable=False),
+    Column("claim_expires_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Index("ix_turn_journal_claim", "claim_expires_at"),
+)

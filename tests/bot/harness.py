@@ -18,11 +18,12 @@ BOT = ChannelAccount(id="28:guidance-bot", name="Distansstöd")
 USER = ChannelAccount(id="29:user-1", name="Anna", aad_object_id="00000000-0000-0000-0000-00000000e001")
 
 
-def bot_settings(tmp_path: Path, database_url: str | None = None) -> Settings:
+def bot_settings(tmp_path: Path, database_url: str | None = None, **kwargs: Any) -> Settings:
     return Settings(
         data_dir=tmp_path,
         content_dir=PROJECT_ROOT / "content",
         database_url=database_url or f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+        **kwargs,
     )
 
 

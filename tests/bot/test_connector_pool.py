@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity, ConversationReference
 from botframework.connector import models
+from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
     AppCredentials,
     ClaimsIdentity,
@@ -427,3 +428,46 @@ def test_fast_serializer_writes_the_same_json_as_msrest() -> None:
     card.channel_data = {"notification": {"alert": True}, "n": 1.5, "none": None, "list": [1, "a", {"b": False}]}
     expected = json.dumps(Serializer(client_models).body(card, "Activity"), sort_keys=True)
     assert json.dumps(FastSerializer(client_models).body(card, "Activity"), sort_keys=True) == expected
+
+
+async def test_pooled_replies_make_the_same_request_as_botframeworks_own_client(aiohttp_server) -> None:
+    """Replies skip msrest's pipeline: same URL (quoted ids), headers and body as the stock client."""
+    seen: list[dict[str, Any]] = []
+
+    async def capture(request: web.Request) -> web.Response:
+        seen.append(
+            {
+                "path": request.raw_path,
+                "headers": {k: request.headers.get(k) for k in ("Accept", "Content-Type", "x-ms-conversation-id")},
+                "agent": "Microsoft-BotFramework" in request.headers.get("User-Agent", ""),
+                "body": await request.json(),
+            }
+        )
+        return web.json_response({"id": "sent-1"})
+
+    app = web.Application()
+    app.router.add_post("/emea/v3/conversations/{cid}/activities", capture)
+    app.router.add_post("/emea/v3/conversations/{cid}/activities/{aid}", capture)
+    server = await aiohttp_server(app)
+    base = str(server.make_url("/emea/"))
+    conversation = "19:abc@thread.tacv2;messageid=1700000000000"
+    reply = TurnContext.apply_conversation_reference(MessageFactory.text("Hej"), reference(base, conversation))
+    stock = ConnectorClient(MicrosoftAppCredentials.empty(), base_url=base)
+    pool = ConnectorPool()
+    try:
+        pooled = pool.client_for(base, MicrosoftAppCredentials.empty())
+        for client in (stock, pooled):
+            answer = await client.conversations.reply_to_activity(conversation, "1700000000000/2", reply)
+            assert answer.id == "sent-1"
+            answer = await client.conversations.send_to_conversation(conversation, reply)
+            assert answer.id == "sent-1"
+    finally:
+        await pool.close()
+    assert len(seen) == 4
+    for stock_request, pooled_request in zip(seen[:2], seen[2:], strict=True):
+        assert pooled_request["path"] == stock_request["path"]
+        assert pooled_request["headers"] == stock_request["headers"]
+        assert pooled_request["agent"]  # botbuilder's factory adds its agent; a bare stock client does not
+        assert pooled_request["body"] == stock_request["body"]
+    assert seen[0]["path"].startswith("/emea/v3/conversations/19%3Aabc%40thread.tacv2%3Bmessageid")
+    assert seen[0]["path"].endswith("/activities/1700000000000%2F2")

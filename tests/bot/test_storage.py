@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
+
 import pytest
 from botbuilder.core import StoreItem
 from botbuilder.dialogs import DialogInstance, DialogState
+from sqlalchemy import select, text
 
+from bot.clock import ManualClock
 from bot.db import Database
+from bot.db.tables import kv_store
 from bot.storage import SqlStorage, StorageConflictError
 
 
@@ -105,8 +111,6 @@ async def test_conversation_state_detects_concurrent_turns(database: Database) -
 
 async def test_replicas_opening_an_empty_database_together_do_not_collide(database_url: str) -> None:
     """Two services starting at once on an empty database both come up (schema creation is serialised)."""
-    import asyncio
-
     replicas = [Database(database_url) for _ in range(4)]
     try:
         await asyncio.gather(*(db.open() for db in replicas))
@@ -124,3 +128,35 @@ async def test_create_if_absent_has_exactly_one_winner(database: Database) -> No
     results = await asyncio.gather(*(storage.create_if_absent("once/k", {"n": n}) for n in range(6)))
     assert results.count(True) == 1
     assert (await storage.read(["once/k"]))["once/k"]["n"] == results.index(True)
+
+
+async def test_rows_written_on_the_loop_thread_read_the_same_through_sqlalchemy(database: Database) -> None:
+    """SQLite writes take the inline connection; other code reads the table through SQLAlchemy."""
+    moment = datetime(2026, 11, 23, 13, 5, 7, 123456, tzinfo=UTC)
+    storage = SqlStorage(database, ManualClock(moment))
+    await storage.write({"user/1": {"name": "Anna"}})
+    async with database.e.connect() as conn:
+        row = (await conn.execute(select(kv_store).where(kv_store.c.key == "user/1"))).one()
+    assert row.updated_at.replace(tzinfo=UTC) == moment
+    assert (await storage.read(["user/1"]))["user/1"]["name"] == "Anna"
+
+
+async def test_a_write_while_another_connection_holds_the_lock_waits_for_it(database: Database) -> None:
+    """The inline path never waits on the loop: a locked file sends the write to the worker thread."""
+    import asyncio
+
+    if not database.is_sqlite:
+        pytest.skip("a SQLite file's write lock; PostgreSQL locks rows")
+    storage = SqlStorage(database)
+    await storage.write({"k": {"v": 1}})
+    item = (await storage.read(["k"]))["k"]
+    item["v"] = 2
+    async with database.e.connect() as conn:
+        await conn.execute(text("BEGIN IMMEDIATE"))
+        await conn.execute(text("UPDATE kv_store SET data = data WHERE key = 'nothing'"))
+        write = asyncio.ensure_future(storage.write({"k": item}))
+        await asyncio.sleep(0.2)
+        assert not write.done()  # waiting for the lock, while the loop still runs this test
+        await conn.execute(text("COMMIT"))
+    await asyncio.wait_for(write, 10)
+    assert (await storage.read(["k"]))["k"]["v"] == 2

@@ -129,6 +129,9 @@ async def test_two_replicas_one_database_kill_one_mid_delivery(tmp_path: Path) -
             "TEAMS_LIMITS_OVERALL": RATE,
             "DELIVERY_LEASE_SECONDS": str(LEASE_S),
             "DELIVERY_SEND_TIMEOUT": str(LEASE_S / 2),
+            # Turns are journaled (the default) and the POST is answered once the turn, state save
+            # included, has finished: as a user who answers after reading the question.
+            "ACK_WAIT_MS": "5000",
         }
         a = Replica("A", tmp_path / "a", env)
         b = Replica("B", tmp_path / "b", env)
