@@ -90,10 +90,11 @@ class Database:
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
-    # WAL lets readers run beside a writer; busy_timeout waits instead of failing on a lock.
+    # WAL lets readers run beside a writer; busy_timeout waits instead of failing on a lock. It comes
+    # first: switching a new file to WAL needs a lock that a process opening it at the same moment may hold.
     cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
