@@ -220,13 +220,24 @@ _SIMPLE_DECODERS: dict[str, Codec] = {
 }
 
 
-def _list_decoder(item: Codec) -> Codec:
-    def decode(value: Any, depth: int) -> Any:
+def _list_of(item: Codec) -> Codec:
+    """`[Type]` both ways: msrest maps each item and keeps None as None."""
+
+    def convert(value: Any, depth: int) -> Any:
         if type(value) is not list or depth > MAX_DEPTH:
             raise _Unsupported
         return [None if v is None else item(v, depth + 1) for v in value]
 
-    return decode
+    return convert
+
+
+def _container(type_name: str, compile_item: Callable[[str], Codec], dict_of: Callable[[Codec], Codec]) -> Codec | None:
+    """The codec for `[Type]` or `{Type}`, or None when `type_name` is neither."""
+    if len(type_name) > 2 and type_name[0] + type_name[-1] == "[]":
+        return _list_of(compile_item(type_name[1:-1]))
+    if len(type_name) > 2 and type_name[0] + type_name[-1] == "{}":
+        return dict_of(compile_item(type_name[1:-1]))
+    return None
 
 
 def _dict_decoder(item: Codec) -> Codec:
@@ -250,10 +261,9 @@ def _compile_decoder(type_name: str) -> Codec:
     simple = _SIMPLE_DECODERS.get(type_name)
     if simple is not None:
         return simple
-    if len(type_name) > 2 and type_name[0] + type_name[-1] == "[]":
-        return _list_decoder(_compile_decoder(type_name[1:-1]))
-    if len(type_name) > 2 and type_name[0] + type_name[-1] == "{}":
-        return _dict_decoder(_compile_decoder(type_name[1:-1]))
+    container = _container(type_name, _compile_decoder, _dict_decoder)
+    if container is not None:
+        return container
     cls = _model_class(type_name, INBOUND_DEPENDENCIES)
     return _unsupported if cls is None else _model_decoder(cls)
 
@@ -453,15 +463,6 @@ _SIMPLE_ENCODERS: dict[str, Codec] = {
 }
 
 
-def _list_encoder(item: Codec) -> Codec:
-    def encode(value: Any, depth: int) -> Any:
-        if type(value) is not list or depth > MAX_DEPTH:
-            raise _Unsupported
-        return [None if v is None else item(v, depth + 1) for v in value]
-
-    return encode
-
-
 def _dict_encoder(item: Codec) -> Codec:
     def encode(value: Any, depth: int) -> Any:
         if type(value) is not dict or depth > MAX_DEPTH:
@@ -481,10 +482,9 @@ def _compile_encoder(type_name: str) -> Codec:
     simple = _SIMPLE_ENCODERS.get(type_name)
     if simple is not None:
         return simple
-    if len(type_name) > 2 and type_name[0] + type_name[-1] == "[]":
-        return _list_encoder(_compile_encoder(type_name[1:-1]))
-    if len(type_name) > 2 and type_name[0] + type_name[-1] == "{}":
-        return _dict_encoder(_compile_encoder(type_name[1:-1]))
+    container = _container(type_name, _compile_encoder, _dict_encoder)
+    if container is not None:
+        return container
     found = OUTBOUND_DEPENDENCIES.get(type_name)
     if isinstance(found, type) and issubclass(found, Enum):
         return _unsupported  # msrest would write the value as that enum

@@ -24,8 +24,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot.db import Database
-from bot.sqlite_runner import shared_executor, supports
+from bot.sqlite_runner import SqliteRunner, shared_executor, supports
 
 T = TypeVar("T")
 
@@ -125,3 +127,50 @@ def _passive_checkpoint(path: str) -> None:
 def _log_failure(future: asyncio.Future[None]) -> None:
     if not future.cancelled() and future.exception() is not None:
         log.warning("WAL checkpoint failed", extra={"error": type(future.exception()).__name__})
+
+
+class OneHop:
+    """Runs units of work on any backend, the cheapest way each allows.
+
+    `__call__` runs `fn(connection, *args)` (SQLAlchemy) in one hop: the SqliteRunner's thread for
+    a SQLite file, the async engine's `run_sync` elsewhere. On a SQLite file, `read_now` and `write`
+    first use the inline connection on the loop thread; a write whose lock is busy, and every other
+    backend, take the hop.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._sqlite = SqliteRunner(db) if supports(db) else None
+        self.inline = InlineSqlite.for_database(db)
+
+    async def __call__(self, fn: Callable[..., T], *args: Any, transaction: bool) -> T:
+        engine = self._db.e  # raises when the database is not open
+        if self._sqlite is not None:
+            return await self._sqlite.run(fn, *args, transaction=transaction)
+        conn: AsyncConnection
+        async with engine.begin() if transaction else engine.connect() as conn:
+            return await conn.run_sync(fn, *args)
+
+    def read_now(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]] | None:
+        """Rows from the inline connection, or None when there is none (not a SQLite file)."""
+        if self.inline is None:
+            return None
+        self._db.e  # noqa: B018 - raises when the database is not open, as the hop does
+        return self.inline.read(sql, params)
+
+    async def write(self, inline_unit: Callable[[sqlite3.Connection], T], fn: Callable[..., T], *args: Any) -> T:
+        """`inline_unit` in one transaction on the loop thread if it can start at once, else `fn` in a hop."""
+        if self.inline is not None:
+            self._db.e  # noqa: B018 - raises when the database is not open
+            try:
+                return self.inline.write(inline_unit)
+            except WriteLockBusy:
+                pass  # another connection is writing: wait for it in the worker thread
+        return await self(fn, *args, transaction=True)
+
+    async def close(self) -> None:
+        """Release the SQLite connections (a no-op on other databases)."""
+        if self.inline is not None:
+            self.inline.close()
+        if self._sqlite is not None:
+            await self._sqlite.close()

@@ -20,7 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import Database
 from bot.db.database import _sqlite_pragmas
@@ -79,28 +78,3 @@ class SqliteRunner:
         if self._engine is not None:
             engine, self._engine = self._engine, None
             await asyncio.get_running_loop().run_in_executor(shared_executor(), engine.dispose)
-
-
-class OneHop:
-    """Runs `fn(connection, *args)` as one unit of work on any backend.
-
-    A SQLite file goes through the SqliteRunner (one thread hop); other databases through the
-    async engine's `run_sync`, so callers write their statements once, synchronously.
-    """
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self._sqlite = SqliteRunner(db) if supports(db) else None
-
-    async def __call__(self, fn: Callable[..., T], *args: Any, transaction: bool) -> T:
-        engine = self._db.e  # raises when the database is not open
-        if self._sqlite is not None:
-            return await self._sqlite.run(fn, *args, transaction=transaction)
-        conn: AsyncConnection
-        async with engine.begin() if transaction else engine.connect() as conn:
-            return await conn.run_sync(fn, *args)
-
-    async def close(self) -> None:
-        """Release the SQLite worker's connections (a no-op on other databases)."""
-        if self._sqlite is not None:
-            await self._sqlite.close()

@@ -20,8 +20,7 @@ from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.db.tables import kv_store
 from bot.db.upsert import upsert
-from bot.sqlite_inline import InlineSqlite, WriteLockBusy, sqlite_datetime
-from bot.sqlite_runner import OneHop
+from bot.sqlite_inline import OneHop, sqlite_datetime
 
 T = TypeVar("T")
 
@@ -157,17 +156,17 @@ class SqlStorage(Storage):
         self._clock = clock or SystemClock()
         self._statements: _Statements | None = None
         self._hop = OneHop(db)
-        self._inline = InlineSqlite.for_database(db)
 
-    async def _run(self, fn: Callable[..., T], *args: Any, transaction: bool) -> T:
+    def _st(self) -> _Statements:
         if self._statements is None:
             self._statements = _Statements.for_dialect(self._db.dialect)
-        return await self._hop(fn, self._statements, *args, transaction=transaction)
+        return self._statements
+
+    async def _run(self, fn: Callable[..., T], *args: Any, transaction: bool) -> T:
+        return await self._hop(fn, self._st(), *args, transaction=transaction)
 
     async def close(self) -> None:
         """Release the SQLite connections (a no-op on other databases)."""
-        if self._inline is not None:
-            self._inline.close()
         await self._hop.close()
 
     async def read_ahead(self, keys: list[str]) -> contextvars.Token[dict[str, Any] | None]:
@@ -192,11 +191,8 @@ class SqlStorage(Storage):
             served = {key: ahead.pop(key) for key in keys}
             return {key: item for key, item in served.items() if item is not None}
         unique = list(dict.fromkeys(keys))
-        if self._inline is not None:
-            self._db.e  # noqa: B018 - raises when the database is not open, as the other paths do
-            rows = self._inline.read(_INLINE_READ.format(marks=",".join("?" * len(unique))), unique)
-        else:
-            rows = await self._run(_read_rows, unique, transaction=False)
+        inline_rows = self._hop.read_now(_INLINE_READ.format(marks=",".join("?" * len(unique))), unique)
+        rows = inline_rows if inline_rows is not None else await self._run(_read_rows, unique, transaction=False)
         result: dict[str, Any] = {}
         for key, etag, data in rows:
             item = decode(data)
@@ -217,16 +213,9 @@ class SqlStorage(Storage):
                 raise ValueError(f"storage write for {key!r} has an empty e-tag")
             plan.append((key, expected, uuid.uuid4().hex, encode(item)))
         # All items in one transaction: a conflict on any of them writes none.
-        written = False
-        if self._inline is not None:
-            self._db.e  # noqa: B018 - raises when the database is not open
-            try:
-                self._inline.write(lambda conn: _write_rows_inline(conn, plan, sqlite_datetime(now)))
-                written = True
-            except WriteLockBusy:
-                pass  # another connection is writing: wait for it in the worker thread
-        if not written:
-            await self._run(_write_rows, plan, now, transaction=True)
+        await self._hop.write(
+            lambda conn: _write_rows_inline(conn, plan, sqlite_datetime(now)), _write_rows, self._st(), plan, now
+        )
         # The writer now holds the newest version; a second save in the same turn must not conflict.
         for item, (_, _, etag, _) in zip(changes.values(), plan, strict=True):
             _set_etag(item, etag)

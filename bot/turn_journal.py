@@ -22,13 +22,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from botframework.connector.auth import AuthenticateRequestResult, ClaimsIdentity
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from bot.clock import Clock
 from bot.db import Database
 from bot.db.tables import turn_journal
-from bot.sqlite_inline import InlineSqlite, WriteLockBusy, sqlite_datetime
-from bot.sqlite_runner import OneHop
+from bot.sqlite_inline import OneHop, sqlite_datetime
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +140,6 @@ class TurnJournal:
         self.lease = lease
         self.max_attempts = max_attempts
         self._hop = OneHop(db)
-        self._inline = InlineSqlite.for_database(db)
         self._done: list[int] = []
         self._flush_task: asyncio.Task[None] | None = None
 
@@ -157,13 +155,7 @@ class TurnJournal:
             "claim_expires_at": now + self.lease,
             "received_at": now,
         }
-        if self._inline is not None:
-            self._db.e  # noqa: B018 - raises when the database is not open
-            try:
-                return self._inline.write(lambda conn: _insert_inline(conn, row))
-            except WriteLockBusy:
-                pass  # another connection is writing: wait for it in the worker thread
-        return await self._hop(_insert, row, transaction=True)
+        return await self._hop.write(lambda conn: _insert_inline(conn, row), _insert, row)
 
     def done(self, entry_id: int) -> None:
         """The turn finished: the row goes with the next batch (within DONE_FLUSH_DELAY)."""
@@ -188,15 +180,8 @@ class TurnJournal:
                 return
 
     async def _remove(self, ids: list[int]) -> None:
-        if self._inline is not None:
-            try:
-                self._inline.write(
-                    lambda conn: conn.execute(_INLINE_DELETE.format(marks=",".join("?" * len(ids))), ids)
-                )
-                return
-            except WriteLockBusy:
-                pass
-        await self._hop(_delete, ids, transaction=True)
+        sql = _INLINE_DELETE.format(marks=",".join("?" * len(ids)))
+        await self._hop.write(lambda conn: conn.execute(sql, ids), _delete, ids)
 
     async def release(self, ids: Sequence[int]) -> None:
         """Turns this replica will not run (it is stopping): any replica may claim them at once."""
@@ -233,12 +218,10 @@ class TurnJournal:
         """Rows not yet removed (for tests and diagnostics)."""
 
         def count(conn: Connection) -> int:
-            return len(conn.execute(select(turn_journal.c.id)).all())
+            return int(conn.execute(select(func.count()).select_from(turn_journal)).scalar_one())
 
         return await self._hop(count, transaction=False)
 
     async def close(self) -> None:
         await self.flush()
-        if self._inline is not None:
-            self._inline.close()
         await self._hop.close()
