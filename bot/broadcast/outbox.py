@@ -184,6 +184,12 @@ class Outbox:
             outbox.c.next_attempt_at,
         )
         values = {"claimed_by": worker_id, "claim_expires_at": now + lease}
+        if self._db.is_sqlite:
+            # Look before taking the file's write lock: the worker polls every few seconds, usually to
+            # find nothing, and an empty UPDATE would still hold up every other writer (turn state).
+            async with self._db.e.connect() as conn:
+                if (await conn.execute(select(outbox.c.id).where(claimable).limit(1))).first() is None:
+                    return []
         async with self._db.e.begin() as conn:
             if self._db.is_sqlite:
                 ids = select(outbox.c.id).where(claimable).order_by(*order).limit(limit).scalar_subquery()

@@ -6,9 +6,10 @@ import asyncio
 import itertools
 import random
 from collections import Counter
+from datetime import timedelta
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.broadcast.conversations import GONE
 from bot.broadcast.delivery import WorkerSettings
@@ -199,3 +200,24 @@ async def test_a_crash_mid_delivery_loses_nothing_and_duplicates_at_most_the_sen
     duplicates = sum(n - 1 for n in counts.values())
     assert duplicates <= concurrency
     assert await restarted.outbox.counts() == {"delivered": 20}
+
+
+async def test_polling_an_empty_outbox_does_not_wait_for_another_writer(
+    new_feature: FeatureFactory, database: Database, connector: LocalConnector
+) -> None:
+    """The delivery worker polls every few seconds; with nothing due it only reads, so it neither waits
+    for nor blocks a writer (turn state) that holds the SQLite file's write lock."""
+    if not database.is_sqlite:
+        return  # PostgreSQL claims with row locks (SKIP LOCKED), not a file lock
+    feature = await new_feature(SystemClock())
+    async with database.e.connect() as holder:
+        await holder.execute(text("BEGIN IMMEDIATE"))
+        await holder.execute(text("UPDATE outbox SET attempts = attempts WHERE id = -1"))
+        claimed = await asyncio.wait_for(feature.outbox.claim("w1", 10, timedelta(seconds=30)), 2.0)
+        await holder.execute(text("ROLLBACK"))
+    assert claimed == []
+    # Once something is due, a claim takes it.
+    (channel,) = await add_channels(feature, connector.url, 1)
+    await broadcast(feature, [channel])
+    rows = await feature.outbox.claim("w1", 10, timedelta(seconds=30))
+    assert [r.conversation_id for r in rows] == [channel]
