@@ -34,6 +34,8 @@ from isodate.tzinfo import FixedOffset
 from msrest import Serializer
 from msrest.serialization import Deserializer, Model
 
+from bot.plain_json import SCALARS, is_plain_json
+
 # What msrest resolves type names against: Activity().deserialize uses the classes of
 # botbuilder.schema; the Bot Connector client serialises with botframework.connector.models.
 INBOUND_DEPENDENCIES: dict[str, type] = Activity._infer_class_models()
@@ -45,7 +47,7 @@ OUTBOUND_DEPENDENCIES: dict[str, type] = {
 # Deeper than this, msrest decides: its recursion (and its RecursionError) stays its own.
 MAX_DEPTH = 48
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+_SCALARS = SCALARS
 _MISSING = object()
 
 Codec = Callable[[Any, int], Any]  # (value that is not None, depth) -> decoded or encoded value
@@ -63,28 +65,8 @@ def _unsupported(value: Any, depth: int) -> Any:
 
 
 def _plain_json(value: Any, depth: int) -> bool:
-    """True for a tree of dicts (str keys), lists, str, int, float, bool and None, not too deep."""
-    level = [value]
-    while level:
-        if depth > MAX_DEPTH:
-            return False
-        below: list[Any] = []
-        for item in level:
-            kind = type(item)
-            if kind in _SCALARS:
-                continue
-            if kind is dict:
-                for key, child in item.items():
-                    if type(key) is not str:
-                        return False
-                    below.append(child)
-            elif kind is list:
-                below.extend(item)
-            else:
-                return False
-        level = below
-        depth += 1
-    return True
+    """True for plain JSON not too deep for msrest's own recursion to be the judge."""
+    return is_plain_json(value, depth, max_depth=MAX_DEPTH)
 
 
 def _model_class(type_name: str, dependencies: dict[str, type]) -> type[Model] | None:

@@ -17,6 +17,7 @@ from botbuilder.core import ConversationState, UserState
 from botframework.connector.auth import BotFrameworkAuthentication
 from sqlalchemy import text
 
+from bot.bot_states import GuidanceConversationState, GuidanceUserState
 from bot.broadcast import build_broadcast
 from bot.channel import ChannelGateway
 from bot.clock import Clock, SystemClock
@@ -71,8 +72,8 @@ def build_services(
     knowledge = knowledge or load_knowledge(settings.content_dir)
     db = Database(settings.effective_database_url)
     storage = SqlStorage(db, clock)
-    conversation_state = ConversationState(storage)
-    user_state = UserState(storage)
+    conversation_state = GuidanceConversationState(storage)
+    user_state = GuidanceUserState(storage)
     feedback = FeedbackRepository(db, clock)
     journal = TurnJournal(db, clock, owner=replica_id(), lease=timedelta(seconds=settings.turn_lease_seconds))
     gateway = ChannelGateway(settings, auth, journal)

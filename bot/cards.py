@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from botbuilder.core import CardFactory, MessageFactory
-from botbuilder.schema import Activity, Attachment
+from botbuilder.core import CardFactory
+from botbuilder.schema import Activity, ActivityTypes, Attachment, AttachmentLayoutTypes
 
 from bot.texts import t
 
@@ -38,6 +38,22 @@ class CardAttachment(Attachment):
         return copy.copy(self)
 
 
+class CardActivity(Activity):
+    """A message carrying cards, with a deep copy that copies only what is there.
+
+    botbuilder deep-copies every outgoing activity; copy.deepcopy visits all of an Activity's ~40
+    attributes one by one, though a reply sets only a few. Here the unset ones (None) and strings
+    are shared, and every other value (attachments, entities, dicts) is deep-copied as before.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CardActivity:
+        clone = copy.copy(self)
+        for name, value in vars(self).items():
+            if value is not None and type(value) is not str:
+                vars(clone)[name] = copy.deepcopy(value, memo)
+        return clone
+
+
 def card_activity(body: list[dict[str, Any]], actions: list[dict[str, Any]], fallback: str) -> Activity:
     card = {
         "type": "AdaptiveCard",
@@ -48,9 +64,15 @@ def card_activity(body: list[dict[str, Any]], actions: list[dict[str, Any]], fal
         "fallbackText": fallback,
     }
     stock = CardFactory.adaptive_card(card)
-    activity = MessageFactory.attachment(CardAttachment(content_type=stock.content_type, content=stock.content))
-    activity.summary = fallback[:200]
-    return activity
+    attachment = CardAttachment(content_type=stock.content_type, content=stock.content)
+    # As MessageFactory.attachment builds it.
+    return CardActivity(
+        type=ActivityTypes.message,
+        attachment_layout=AttachmentLayoutTypes.list,
+        attachments=[attachment],
+        input_hint=None,
+        summary=fallback[:200],
+    )
 
 
 def answer_activity(

@@ -48,6 +48,7 @@ from requests.utils import requote_uri
 from yarl import URL
 
 from bot.activity_codec import activity_to_dict, serializes_like
+from bot.plain_json import is_plain_json
 from bot.pooled_conversations import PooledConversations, bearer_header
 
 log = logging.getLogger(__name__)
@@ -297,29 +298,6 @@ class PooledHttpSender(AsyncHTTPSender):
             return BufferedResponse(http_request, resp.status, resp.reason, CIMultiDict(resp.headers), body)
 
 
-_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-def _plain_json(value: object) -> bool:
-    """True for a tree of dicts (str keys), lists, str, int, float, bool and None only."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind in _JSON_SCALARS:
-            continue
-        if kind is dict:
-            for key, child in item.items():  # type: ignore[attr-defined]
-                if type(key) is not str:
-                    return False
-                stack.append(child)
-        elif kind is list:
-            stack.extend(item)  # type: ignore[arg-type]
-        else:
-            return False
-    return True
-
-
 class FastSerializer(Serializer):
     """msrest's Serializer, with short cuts that write the same JSON.
 
@@ -349,7 +327,7 @@ class FastSerializer(Serializer):
         return super().body(activity, "Activity")
 
     def serialize_object(self, attr: Any, **kwargs: Any) -> Any:
-        if type(attr) in (dict, list) and _plain_json(attr):
+        if type(attr) in (dict, list) and is_plain_json(attr):
             return attr
         return super().serialize_object(attr, **kwargs)
 

@@ -8,6 +8,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
@@ -26,7 +28,10 @@ class JsonFormatter(logging.Formatter):
                 payload[key] = value
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
-        return json.dumps(payload, ensure_ascii=False, default=str)
+        try:
+            return orjson.dumps(payload, default=str).decode()
+        except TypeError:  # what orjson does not take (e.g. an int beyond 64 bits)
+            return json.dumps(payload, ensure_ascii=False, default=str)
 
 
 def configure_logging(level: str = "INFO", stream: Any = None) -> None:

@@ -20,6 +20,7 @@ from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.db.tables import kv_store
 from bot.db.upsert import upsert
+from bot.plain_json import JSONPICKLE_MARKERS, is_plain_json
 from bot.sqlite_inline import OneHop, sqlite_datetime
 
 T = TypeVar("T")
@@ -43,15 +44,25 @@ def _set_etag(item: Any, etag: str) -> None:
 
 
 def encode(item: Any) -> str:
-    """Serialise state (plain dicts and botbuilder's dialog objects) to JSON text."""
-    flat = Pickler(unpicklable=True, keys=True).flatten(item)
-    if isinstance(flat, dict):
-        flat.pop("e_tag", None)
+    """Serialise state (plain dicts and botbuilder's dialog objects) to JSON text.
+
+    jsonpickle is needed for objects (a walkthrough's DialogState); for plain JSON, which most
+    state is, it only returns an equal copy, slowly, so such a tree is written as it is."""
+    if type(item) is dict and is_plain_json(item, reserved=JSONPICKLE_MARKERS):
+        flat = {key: value for key, value in item.items() if key != "e_tag"}
+    else:
+        flat = Pickler(unpicklable=True, keys=True).flatten(item)
+        if isinstance(flat, dict):
+            flat.pop("e_tag", None)
     return json.dumps(flat, ensure_ascii=False, separators=(",", ":"))
 
 
 def decode(text: str) -> Any:
-    return Unpickler(keys=True).restore(json.loads(text))
+    """The state `encode` wrote: a tree without jsonpickle's markers is already what it stands for."""
+    flat = json.loads(text)
+    if is_plain_json(flat, reserved=JSONPICKLE_MARKERS):
+        return flat
+    return Unpickler(keys=True).restore(flat)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from botbuilder.core import BotState, MessageFactory, PrivateConversationState, Storage, TurnContext
+from botbuilder.core import BotState, MessageFactory, Storage, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet
 
+from bot.bot_states import GuidancePrivateConversationState
 from bot.clock import Clock
 from bot.commands import Command, CommandCall, CommandTable, normalize_command_text
 from bot.features import FeatureBase
@@ -56,7 +57,7 @@ class WalkthroughFeature(FeatureBase):
         self._clock = clock
         self._tz = ZoneInfo(timezone)
         self._idle_after = idle_after
-        self._state = PrivateConversationState(storage)
+        self._state = GuidancePrivateConversationState(storage)
         self._dialog_state = self._state.create_property("walkthrough_dialog")
         self._dialogs = DialogSet(self._dialog_state)
         self._dialogs.add(WalkthroughDialog(catalog, clock, answer_question, self._finished))
