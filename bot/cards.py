@@ -50,7 +50,7 @@ class CardActivity(Activity):
         clone = copy.copy(self)
         for name, value in vars(self).items():
             if value is not None and type(value) is not str:
-                vars(clone)[name] = copy.deepcopy(value, memo)
+                clone.__dict__[name] = copy.deepcopy(value, memo)
         return clone
 
 
