@@ -26,10 +26,10 @@ from copy import copy
 
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.invoke_response import InvokeResponse
-from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference, DeliveryModes
 from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
 
+from bot.adapter import GuidanceCloudAdapter
 from bot.config import Settings
 from bot.connector_pool import ConnectorPool, no_retries
 from bot.fast_auth import PooledBotFrameworkAuthentication
@@ -96,7 +96,7 @@ class ChannelGateway:
         self.settings = settings
         self.pool = ConnectorPool()
         self.auth = auth or PooledBotFrameworkAuthentication.from_settings(settings, self.pool)
-        self.adapter = CloudAdapter(self.auth)
+        self.adapter = GuidanceCloudAdapter(self.auth)
         self.adapter.on_turn_error = self._on_turn_error
         self.journal = journal
         # Acknowledging before the turn ran is only safe with a journal to replay from.

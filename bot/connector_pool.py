@@ -120,11 +120,20 @@ class BufferedResponse(AsyncClientResponse):
 
     def __init__(self, request: ClientRequest, status: int, reason: str | None, headers: CIMultiDict[str], body: bytes):
         super().__init__(request, None)
-        self.internal_response = self  # msrest's HttpOperationError exposes `.internal_response` as `.response`
         self.status_code = status
         self.headers = headers
         self.reason = reason
         self._body = body
+
+    @property
+    def internal_response(self) -> BufferedResponse:
+        """msrest's HttpOperationError exposes `.internal_response` as `.response`: this answer itself
+        (a property, so the answer is not in a reference cycle with itself)."""
+        return self
+
+    @internal_response.setter
+    def internal_response(self, _value: object) -> None:
+        pass  # msrest's constructor sets it; the answer is always its own
 
     @property
     def status(self) -> int:  # aiohttp's name, for code that expects it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -41,8 +42,10 @@ async def test_server_process_answers_over_http(tmp_path: Path, connector: Local
         exit_code = await server.stop()
     assert exit_code == 0
     logs = server.log_path.read_text(encoding="utf-8")
-    # Structured logs, and the user's text is not among them at info level.
-    assert '"event": "bot ready"' in logs
+    # Structured logs (one JSON object a line), and the user's text is not among them at info level.
+    records = [json.loads(line) for line in logs.splitlines() if line.strip()]
+    assert "bot ready" in [r["event"] for r in records]
+    assert all({"ts", "level", "logger", "event"} <= r.keys() for r in records)
     assert "distansbeslutet" not in logs
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
+from botbuilder.core import TurnContext
+from botbuilder.core.bot_state import CachedBotState
 
 from bot.app import create_app
+from bot.cards import CardActivity
 from bot.config import Settings
 from bot.local_connector import LocalConnector
 from tests.bot.activities import message
@@ -122,3 +127,26 @@ async def test_install_events_arriving_together_greet_once(client: TestClient, c
     responses = await asyncio.gather(*(client.post("/api/messages", json=e) for e in events))
     assert all(r.status == 201 for r in responses)
     assert len(connector.activities("a:personal-1")) == 1
+
+
+async def test_an_answered_turn_is_freed_when_it_ends(client: TestClient, connector: LocalConnector) -> None:
+    """A turn's objects (its context, the answer card, the state it loaded) go when the turn ends.
+
+    They used to stay in a reference cycle until the garbage collector's next pass, so memory rose
+    with load (bot/adapter.py)."""
+    await client.post("/api/messages", json=message(connector.url, "Hej"))
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for text in ("Måste jag ha VPN?", "Can I work from home?"):
+            response = await client.post("/api/messages", json=message(connector.url, text))
+            assert response.status == 201
+        gc.collect()
+        left = Counter(type(o).__name__ for o in gc.garbage if isinstance(o, (TurnContext, CardActivity, CachedBotState)))
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert len(connector.activities("a:personal-1")) == 3
+    assert left == Counter()
