@@ -51,8 +51,8 @@ class WriteLockBusy(Exception):
 def sqlite_datetime(moment: datetime) -> str:
     """A datetime as SQLAlchemy stores it in SQLite (UTC, no offset), so both read each other's rows."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(" ", "microseconds")  # "%Y-%m-%d %H:%M:%S.%f", in C rather than via strftime
 
 
 class InlineSqlite:
