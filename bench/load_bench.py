@@ -23,8 +23,9 @@ reference. `--soak N` then sends N messages to our bot and prints its resident m
 
 A shared machine's speed drifts by up to 2x over minutes. `--repeat N` runs the whole round
 (every bot, every cell) N times, interleaved, and reports per cell the run with the median
-replies per second, with the range over runs; each round also times a fixed pure-Python loop
-(`calibration`), so a slow phase of the machine shows as such.
+replies per second, with the range over runs. The reference's CPU per reply is the gauge of the
+machine's speed in a run: it is the same code every time (about 12 ms in a fast phase of the
+2-core machine here, 20 ms and more in a slow one).
 
     python bench/load_bench.py                      # everything, about 3 minutes
     python bench/load_bench.py --bots ours --concurrency 8 --delays 0 --soak 0
@@ -307,18 +308,6 @@ class Driver:
         return cell
 
 
-def calibration_ms() -> float:
-    """The time of a fixed pure-Python loop (best of 3): how fast this machine runs right now."""
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        total = 0
-        for i in range(1_000_000):
-            total += i * i
-        best = min(best, time.perf_counter() - started)
-    return best * 1000
-
-
 def median_cells(runs: list[Cell]) -> list[Cell]:
     """Per (bot, delay, concurrency), the run with the median replies per second, keeping the others."""
     grouped: dict[tuple[str, int, int], list[Cell]] = {}
@@ -373,7 +362,11 @@ def print_table(cells: list[Cell]) -> None:
         if repeated:
             rates = [r.rate for r in c.runs]
             p99s = [r.pct(0.99) for r in c.runs]
-            line += f"   over {len(c.runs)} runs: {min(rates):.0f}-{max(rates):.0f}/s, p99 {min(p99s):.1f}-{max(p99s):.1f} ms"
+            cpus = [r.cpu_ms_per_reply for r in c.runs]
+            line += (
+                f"   {min(rates):.0f}-{max(rates):.0f}/s, p99 {min(p99s):.1f}-{max(p99s):.1f} ms,"
+                f" cpu {min(cpus):.2f}-{max(cpus):.2f} ms over {len(c.runs)} runs"
+            )
         print(line)
     if repeated:
         print("(each row is the run with the median replies/s; errors are that run's, see the targets for all runs)")
@@ -440,8 +433,8 @@ async def main_async(args: argparse.Namespace) -> int:
         workdir = Path(tmp)
         rounds = [(r, name) for r in range(args.repeat) for name in args.bots]
         for round_no, name in rounds:
-            if name == args.bots[0]:
-                print(f"round {round_no + 1}/{args.repeat}: calibration loop {calibration_ms():.0f} ms", flush=True)
+            if name == args.bots[0] and args.repeat > 1:
+                print(f"round {round_no + 1}/{args.repeat}", flush=True)
             last_round = round_no == args.repeat - 1
             with running(name, workdir) as bot:
                 await wait_listening(bot)
