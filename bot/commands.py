@@ -47,6 +47,11 @@ class CommandTable:
     """Ordered commands; the longest matching phrase wins so "senaste lägesbild" beats "lägesbild"."""
 
     commands: list[Command] = field(default_factory=list)
+    # phrase -> the first (command, lang) with it, in table order; and the same for commands that
+    # take arguments. Built on first use after a change (every message is matched against the table).
+    _exact: dict[str, tuple[Command, str]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _with_args: dict[str, tuple[Command, str]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _indexed: int = field(default=-1, init=False, repr=False, compare=False)
 
     def add(self, command: Command) -> None:
         if any(c.key == command.key for c in self.commands):
@@ -54,20 +59,36 @@ class CommandTable:
         self.commands.append(command)
 
     def match(self, text: str) -> CommandCall | None:
+        """The command whose phrase is the whole message, or, for a command that takes arguments, its
+        first words; the longest phrase wins, then the first in table order."""
         norm = normalize_command_text(text)
         if not norm:
             return None
-        best: tuple[int, Command, str, str] | None = None
+        self._index()
+        found = self._exact.get(norm)
+        phrase = norm
+        if found is None:
+            cut = norm.rfind(" ")
+            while cut > 0 and found is None:  # longest first: the phrase plus a space starts the message
+                phrase = norm[:cut]
+                found = self._with_args.get(phrase)
+                cut = norm.rfind(" ", 0, cut)
+        if found is None:
+            return None
+        command, lang = found
+        return CommandCall(command=command, lang=lang, args=_args_after(text, phrase))
+
+    def _index(self) -> None:
+        if self._indexed == len(self.commands):
+            return
+        self._exact, self._with_args = {}, {}
         for command in self.commands:
             for lang, phrases in command.phrases.items():
                 for phrase in phrases:
-                    hit = norm == phrase or (command.takes_args and norm.startswith(phrase + " "))
-                    if hit and (best is None or len(phrase) > best[0]):
-                        best = (len(phrase), command, lang, phrase)
-        if best is None:
-            return None
-        _, command, lang, phrase = best
-        return CommandCall(command=command, lang=lang, args=_args_after(text, phrase))
+                    self._exact.setdefault(phrase, (command, lang))
+                    if command.takes_args:
+                        self._with_args.setdefault(phrase, (command, lang))
+        self._indexed = len(self.commands)
 
     def help_lines(self, lang: str, roles: set[str] | None = None) -> list[str]:
         lines = []
