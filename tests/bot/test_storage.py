@@ -141,10 +141,9 @@ async def test_rows_written_on_the_loop_thread_read_the_same_through_sqlalchemy(
     assert (await storage.read(["user/1"]))["user/1"]["name"] == "Anna"
 
 
-async def test_a_write_while_another_connection_holds_the_lock_waits_for_it(database: Database) -> None:
-    """The inline path never waits on the loop: a locked file sends the write to the worker thread."""
-    import asyncio
-
+async def _write_while_locked(database: Database, hold_for: float) -> SqlStorage:
+    """Update an item while another connection holds the file's write lock for `hold_for` seconds;
+    returns the storage once the write is done (it must wait, not fail)."""
     if not database.is_sqlite:
         pytest.skip("a SQLite file's write lock; PostgreSQL locks rows")
     storage = SqlStorage(database)
@@ -155,33 +154,26 @@ async def test_a_write_while_another_connection_holds_the_lock_waits_for_it(data
         await conn.execute(text("BEGIN IMMEDIATE"))
         await conn.execute(text("UPDATE kv_store SET data = data WHERE key = 'nothing'"))
         write = asyncio.ensure_future(storage.write({"k": item}))
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(hold_for)
         assert not write.done()  # waiting for the lock, while the loop still runs this test
         await conn.execute(text("COMMIT"))
     await asyncio.wait_for(write, 10)
     assert (await storage.read(["k"]))["k"]["v"] == 2
+    return storage
+
+
+async def test_a_write_while_another_connection_holds_the_lock_waits_for_it(database: Database) -> None:
+    """The inline path never waits on the loop: a lock held long sends the write to the worker thread."""
+    storage = await _write_while_locked(database, 0.2)
+    assert storage._hop._sqlite is not None
+    assert storage._hop._sqlite._engine is not None  # it waited there
 
 
 async def test_a_write_refused_by_a_short_transaction_of_this_process_stays_on_the_loop(database: Database) -> None:
     """A lock held briefly by an aiosqlite transaction (an outbox poll) is waited out on the loop:
     the write neither fails nor takes the slow worker-thread path, which under load made the next
     writes queue behind it."""
-    if not database.is_sqlite:
-        pytest.skip("a SQLite file's write lock; PostgreSQL locks rows")
-    storage = SqlStorage(database)
-    await storage.write({"k": {"v": 1}})
-    item = (await storage.read(["k"]))["k"]
-    item["v"] = 2
-    hop = storage._hop
-    async with database.e.connect() as conn:
-        await conn.execute(text("BEGIN IMMEDIATE"))
-        await conn.execute(text("UPDATE kv_store SET data = data WHERE key = 'nothing'"))
-        write = asyncio.ensure_future(storage.write({"k": item}))
-        await asyncio.sleep(0.002)
-        assert not write.done()
-        await conn.execute(text("COMMIT"))
-    await asyncio.wait_for(write, 10)
-    assert (await storage.read(["k"]))["k"]["v"] == 2
-    assert hop.busy_retries > 0
-    assert hop._sqlite is not None
-    assert hop._sqlite._engine is None  # the worker thread was never needed
+    storage = await _write_while_locked(database, 0.002)
+    assert storage._hop.busy_retries > 0
+    assert storage._hop._sqlite is not None
+    assert storage._hop._sqlite._engine is None  # the worker thread was never needed
