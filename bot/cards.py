@@ -48,6 +48,7 @@ class CardActivity(Activity):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> CardActivity:
         clone = copy.copy(self)
+        memo[id(self)] = clone
         for name, value in vars(self).items():
             if value is not None and type(value) is not str:
                 clone.__dict__[name] = copy.deepcopy(value, memo)
