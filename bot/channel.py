@@ -8,12 +8,13 @@ connector clients and credentials it builds after a request passed its checks ar
 send over one pooled aiohttp session (bot/fast_auth.py, bot/connector_pool.py). Call
 `close()` when the app stops.
 
-With `defer_turns` (DEFER_TURNS, on by default in a served bot) an authenticated message is
-written to the turn journal (bot/turn_journal.py) and its turn starts, in arrival order per
-conversation. The channel gets its answer when the turn finished or after ACK_WAIT_MS, whichever
-comes first, so a slow Bot Connector does not hold the channel's request open, and a crash does
-not lose the message (the journal replays it). Invokes and
-expectReplies still answer in the request, and authentication happens before any answer.
+With `defer_turns` (DEFER_TURNS, on by default in a served bot) an authenticated message's turn
+starts at once, in arrival order per conversation. The channel gets its answer when the turn
+finished or after ACK_WAIT_MS, whichever comes first, so a slow Bot Connector does not hold the
+channel's request open. A turn still running at that moment is first written to the turn journal
+(bot/turn_journal.py), so a crash after the answer does not lose the message (the journal replays
+it); a turn that finished in time needs no row. Invokes and expectReplies still answer in the
+request, and authentication happens before any answer.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from copy import copy
+from dataclasses import dataclass
 
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.invoke_response import InvokeResponse
@@ -133,31 +135,44 @@ class ChannelGateway:
         # The same authentication the adapter would run, before the channel gets its answer.
         result = await self.auth.authenticate_request(activity, auth_header)
         key = _conversation_key(activity)
+        turn = _DeferredTurn()
+        task = await self.turns.submit(key, lambda: self._run_deferred(turn, result, activity, logic))
+        # A quick turn (the usual case) finishes within ACK_WAIT_MS: the channel hears back when it is
+        # done, as without deferral, and nothing needs writing down.
+        if self.ack_wait > 0:
+            await asyncio.wait({task}, timeout=self.ack_wait)
+        if turn.finished:
+            return None
+        # One that waits longer (on a slow Bot Connector, say) carries on after the answer, so it is
+        # written down first: a crash after the answer must not lose it.
         raw = body.decode("utf-8") if body is not None else json.dumps(activity.serialize())
         try:
             entry_id = await self.journal.add(key, raw, auth_record(result))
         except Exception:  # without a journal row, answer only after the turn
             log.exception("turn journal unavailable; the turn runs before the answer")
-            return await self.adapter.process_activity(result, activity, logic)
-        self._in_flight.add(entry_id)
-        task = await self.turns.submit(key, lambda: self._run_journaled(entry_id, result, activity, logic))
-        # A quick turn (the usual case) finishes before the answer, as it would without deferral;
-        # one that waits longer, e.g. on a slow Bot Connector, carries on after it.
-        if self.ack_wait > 0:
-            await asyncio.wait({task}, timeout=self.ack_wait)
+            await asyncio.wait({task})
+            return None
+        if turn.finished:  # it finished while the row was being written
+            self.journal.done(entry_id)
+        else:
+            turn.entry_id = entry_id
+            self._in_flight.add(entry_id)
         return None
 
-    async def _run_journaled(
-        self, entry_id: int, result: AuthenticateRequestResult, activity: Activity, logic: TurnLogic
+    async def _run_deferred(
+        self, turn: _DeferredTurn, result: AuthenticateRequestResult, activity: Activity, logic: TurnLogic
     ) -> None:
         try:
             await self.adapter.process_activity(result, activity, logic)
         except Exception:  # on_turn_error has told the user; a replay would repeat it
-            log.exception("deferred turn failed", extra={"journal_id": entry_id})
-        # Not reached when cancelled at shutdown: the row is then released for a replay.
-        self._in_flight.discard(entry_id)
-        if self.journal is not None:
-            self.journal.done(entry_id)
+            log.exception("deferred turn failed", extra={"journal_id": turn.entry_id})
+        # Not reached when cancelled at shutdown: a journaled turn is then released for a replay, and
+        # one not yet journaled is written down by the request still waiting for it.
+        turn.finished = True
+        if turn.entry_id is not None:
+            self._in_flight.discard(turn.entry_id)
+            if self.journal is not None:
+                self.journal.done(turn.entry_id)
 
     def start_recovery(self, logic: TurnLogic, interval: float = 15.0) -> None:
         """Replay journaled turns whose claims ran out: now, then every `interval` seconds."""
@@ -194,9 +209,8 @@ class ChannelGateway:
             return
         log.warning("journaled turn replayed", extra={"journal_id": turn.id, "attempt": turn.attempts})
         self._in_flight.add(turn.id)
-        await self.turns.submit(
-            turn.conversation_key, lambda: self._run_journaled(turn.id, result, activity, logic)
-        )
+        replayed = _DeferredTurn(entry_id=turn.id)
+        await self.turns.submit(turn.conversation_key, lambda: self._run_deferred(replayed, result, activity, logic))
 
     async def continue_conversation(self, reference: ConversationReference, logic: TurnLogic) -> None:
         """Run `logic` in an existing conversation (proactive messages)."""
@@ -250,6 +264,14 @@ class ChannelGateway:
                 await turn_context.send_activity(t("error", language_for(activity.text or "", activity.locale)))
             except Exception as send_error:  # noqa: BLE001 - the connector may be the failing part
                 log.warning("error reply failed", extra={"error": type(send_error).__name__})
+
+
+@dataclass
+class _DeferredTurn:
+    """A deferred turn's journal row, once it has one, and whether the turn is over."""
+
+    entry_id: int | None = None
+    finished: bool = False
 
 
 def _conversation_key(activity: Activity) -> str:

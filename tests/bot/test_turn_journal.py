@@ -129,12 +129,37 @@ async def test_without_a_working_journal_the_turn_runs_before_the_answer(
     services = deferred.server.app[SERVICES]
     async with services.db.e.begin() as conn:
         await conn.execute(text("DROP TABLE turn_journal"))
+    release = hold(connector)  # the turn outlasts ACK_WAIT_MS, so it would have to be written down
     with caplog.at_level(logging.ERROR, logger="bot.channel"):
-        response = await deferred.post("/api/messages", json=message(connector.url, "Måste jag ha VPN?", id="f1"))
+        post = asyncio.ensure_future(
+            deferred.post("/api/messages", json=message(connector.url, "Måste jag ha VPN?", id="f1"))
+        )
+        await asyncio.sleep(0.3)
+        assert not post.done()  # nothing was written down, so the channel waits for the turn
+        release.set()
+        response = await asyncio.wait_for(post, 10)
     assert response.status == 201
-    # Nothing was written down, so the message was answered before the channel heard back.
     assert [r["replyToId"] for r in connector.activities()] == ["f1"]
     assert "turn journal unavailable" in caplog.text
+
+
+async def test_a_turn_that_finishes_in_time_is_answered_after_it_and_never_written_down(
+    deferred: TestClient, connector: LocalConnector
+) -> None:
+    services = deferred.server.app[SERVICES]
+    journal = services.gateway.journal
+    services.gateway.ack_wait = 5.0  # surely in time, however slow the test machine
+    inline = journal._hop.inline  # SQLite: the journal's own connection counts its commits
+    commits_before = inline._commits if inline is not None else None
+    response = await deferred.post("/api/messages", json=message(connector.url, "Måste jag ha VPN?", id="q1"))
+    assert response.status == 201
+    # The reply went out before the channel heard back, and the journal was never needed.
+    assert [r["replyToId"] for r in connector.activities()] == ["q1"]
+    await journal.flush()
+    assert await journal.pending() == 0
+    assert services.gateway._in_flight == set()
+    if inline is not None:
+        assert inline._commits == commits_before
 
 
 async def test_a_turn_that_keeps_failing_is_given_up_after_its_attempts(
