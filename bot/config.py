@@ -76,7 +76,7 @@ class Settings:
     # defaults it on, a Settings() built in code off, so tests see replies before the POST returns).
     defer_turns: bool = False
     turn_lease_seconds: float = 120.0  # TURN_LEASE_SECONDS: after this a journaled turn is replayed
-    ack_wait_ms: float = 10.0  # ACK_WAIT_MS: a deferred turn's head start before the channel's answer
+    ack_wait_ms: float = 20.0  # ACK_WAIT_MS: how long a turn may run before the answer (then it is journaled)
 
     @property
     def local_mode(self) -> bool:
@@ -119,7 +119,7 @@ class Settings:
             teams_limits_overall=env.get("TEAMS_LIMITS_OVERALL", "").strip() or "50/1",
             defer_turns=_flag(env, "DEFER_TURNS", True),
             turn_lease_seconds=_float(env, "TURN_LEASE_SECONDS", 120.0),
-            ack_wait_ms=_float(env, "ACK_WAIT_MS", 10.0),
+            ack_wait_ms=_float(env, "ACK_WAIT_MS", 20.0),
         )
         if app_type == "SingleTenant" and settings.app_id and not settings.app_tenant_id:
             raise ConfigError("MicrosoftAppTenantId is required when MicrosoftAppType is SingleTenant")
