@@ -157,29 +157,32 @@ class GuidanceBot(TeamsActivityHandler):
         walkthrough = answer.entry.walkthrough if answer.answered and answer.entry is not None else None
         if walkthrough:
             extra = self._walkthrough_offer(walkthrough, answer.lang)
-        log.info(
-            "question answered" if answer.answered else "question not answered",
-            extra={
-                "entry": answer.entry.id if answer.entry else None,
-                "score": round(answer.score, 3),
-                "lang": answer.lang,
-            },
-        )
-        if not answer.answered:
-            await self.feedback.record_unanswered(
-                question, answer.entry.id if answer.entry else None, answer.score, answer.lang
+        try:
+            await turn_context.send_activity(
+                answer_activity(
+                    answer.text,
+                    answer.lang,
+                    suggestions,
+                    answered=answer.answered,
+                    entry_id=answer.entry.id if answer.entry else None,
+                    question=question,
+                    extra_actions=extra,
+                )
             )
-        await turn_context.send_activity(
-            answer_activity(
-                answer.text,
-                answer.lang,
-                suggestions,
-                answered=answer.answered,
-                entry_id=answer.entry.id if answer.entry else None,
-                question=question,
-                extra_actions=extra,
+        finally:
+            # After the reply, so that the user does not wait for the bookkeeping; also when it failed.
+            log.info(
+                "question answered" if answer.answered else "question not answered",
+                extra={
+                    "entry": answer.entry.id if answer.entry else None,
+                    "score": round(answer.score, 3),
+                    "lang": answer.lang,
+                },
             )
-        )
+            if not answer.answered:
+                await self.feedback.record_unanswered(
+                    question, answer.entry.id if answer.entry else None, answer.score, answer.lang
+                )
 
     def _walkthrough_offer(self, walkthrough_id: str, lang: str) -> list[dict[str, Any]]:
         for feature in self.features:
