@@ -58,6 +58,7 @@ V = TypeVar("V")
 
 # Statuses worth another try: throttled, or a server/gateway that failed before handling the call.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_ORIGINS = 1024  # proxy decisions remembered; service URLs are few, but never let them grow without bound
 
 # Retries apply to replies sent during a turn. The outbox (ChannelGateway.send_proactive) does
 # its own scheduling from DeliveryError.retry_after, so it switches them off with `no_retries()`.
@@ -211,7 +212,7 @@ class PooledHttpSender(AsyncHTTPSender):
         self.limit_per_host = limit_per_host
         self.retry = retry or RetryPolicy()
         self._session: aiohttp.ClientSession | None = None
-        self._proxies: dict[URL, tuple[str | None, aiohttp.BasicAuth | None]] = {}
+        self._proxies: dict[str, tuple[str | None, aiohttp.BasicAuth | None]] = {}
 
     def session(self) -> aiohttp.ClientSession:
         """The shared session, created on first use inside the running event loop."""
@@ -230,15 +231,20 @@ class PooledHttpSender(AsyncHTTPSender):
 
         (aiohttp's trust_env would look them up, and ~/.netrc, in a worker thread on every request.)
         """
-        origin = URL(url).origin()
-        found = self._proxies.get(origin)
+        # Keyed by the text up to the path ("https://host:port"), which names one origin, so that a
+        # known origin costs no URL parsing; the lookup itself takes the parsed origin.
+        scheme, sep, rest = url.partition("://")
+        key = scheme + sep + rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+        found = self._proxies.get(key)
         if found is None:
             try:
-                proxy, auth = get_env_proxy_for_url(origin)
+                proxy, auth = get_env_proxy_for_url(URL(url).origin())
                 found = (str(proxy), auth)
             except LookupError:
                 found = (None, None)
-            self._proxies[origin] = found
+            if len(self._proxies) >= MAX_ORIGINS:
+                self._proxies.clear()
+            self._proxies[key] = found
         return found
 
     async def close(self) -> None:

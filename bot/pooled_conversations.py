@@ -27,8 +27,9 @@ from msrest.universal_http import ClientRequest
 if TYPE_CHECKING:
     from bot.connector_pool import PooledHttpSender
 
-REPLY_PATH = "v3/conversations/{conversation}/activities/{activity}"
-SEND_PATH = "v3/conversations/{conversation}/activities"
+CONVERSATIONS = "v3/conversations/"
+# Path segments that urljoin drops or resolves instead of appending them.
+DOT_SEGMENTS = frozenset({"", ".", ".."})
 
 
 def dump_json(payload: Any) -> bytes:
@@ -78,6 +79,10 @@ class PooledConversations(ConversationsOperations):
         self._sender = sender
         self._user_agent = user_agent
         self._base = str(config.base_url).rstrip("/") + "/"
+        # urljoin of the base and a relative path, done once: when it only appends (a plain base),
+        # each call's URL is that prefix and the quoted ids, with no parsing of the base.
+        joined = urljoin(self._base, CONVERSATIONS)
+        self._conversations = joined if joined == self._base + CONVERSATIONS else None
 
     async def reply_to_activity(  # type: ignore[override]
         self,
@@ -93,10 +98,8 @@ class PooledConversations(ConversationsOperations):
             return await super().reply_to_activity(
                 conversation_id, activity_id, activity, custom_headers=custom_headers, raw=raw, **operation_config
             )
-        path = REPLY_PATH.format(
-            conversation=quote(str(conversation_id), safe=""), activity=quote(str(activity_id), safe="")
-        )
-        return await self._post(path, activity, {"x-ms-conversation-id": conversation_id})
+        url = self._url(quote(str(conversation_id), safe=""), quote(str(activity_id), safe=""))
+        return await self._post(url, activity, {"x-ms-conversation-id": conversation_id})
 
     async def send_to_conversation(  # type: ignore[override]
         self,
@@ -111,10 +114,18 @@ class PooledConversations(ConversationsOperations):
             return await super().send_to_conversation(
                 conversation_id, activity, custom_headers=custom_headers, raw=raw, **operation_config
             )
-        return await self._post(SEND_PATH.format(conversation=quote(str(conversation_id), safe="")), activity, {})
+        return await self._post(self._url(quote(str(conversation_id), safe="")), activity, {})
 
-    async def _post(self, path: str, activity: Activity, extra: dict[str, str]) -> models.ResourceResponse | None:
-        request = ClientRequest("POST", urljoin(self._base, path))
+    def _url(self, conversation: str, activity: str | None = None) -> str:
+        """The URL of the conversation's activities, or of one activity: urljoin(base, path), as msrest builds it."""
+        path = f"{conversation}/activities" if activity is None else f"{conversation}/activities/{activity}"
+        if self._conversations is not None and conversation not in DOT_SEGMENTS and activity not in DOT_SEGMENTS:
+            # The ids are quoted with safe="": no '/', '?' or '#' in them, so the join only appends.
+            return self._conversations + path
+        return urljoin(self._base, CONVERSATIONS + path)
+
+    async def _post(self, url: str, activity: Activity, extra: dict[str, str]) -> models.ResourceResponse | None:
+        request = ClientRequest("POST", url)
         request.headers = {  # type: ignore[assignment]  # msrest reads it as a mapping
             "Accept": "application/json",
             "Content-Type": "application/json; charset=utf-8",

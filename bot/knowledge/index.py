@@ -82,10 +82,19 @@ class SearchIndex:
         self._postings = {term: tuple(sorted(hits, key=lambda h: -h[1])) for term, hits in postings.items()}
         self._idf = {term: math.log(1.0 + total / len(hits)) for term, hits in postings.items()}
         self._unknown_idf = math.log(1.0 + total)
-        # Each phrasing with its summed idf, for the weighted Jaccard of _closeness.
-        self._phrasings: list[tuple[tuple[frozenset[str], float], ...]] = [
-            tuple((p, sum(self._idf[t] for t in p)) for p in phrasings) for phrasings in raw_phrasings
+        # Each phrasing's summed idf, for the weighted Jaccard of _closeness, and which phrasings hold a term.
+        self._phrasing_mass: list[tuple[float, ...]] = [
+            tuple(sum(self._idf[t] for t in p) for p in phrasings) for phrasings in raw_phrasings
         ]
+        in_phrasings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for number, phrasings in enumerate(raw_phrasings):
+            for position, phrasing in enumerate(phrasings):
+                for term in phrasing:
+                    in_phrasings[term].append((number, position))
+        self._in_phrasings = dict(in_phrasings)
+        # What each term (with its near synonyms) means to every entry, worked out on first use: a
+        # question is scored by looking these up instead of walking every candidate's phrasings.
+        self._profiles: dict[str, _Profile] = {}
 
     def __len__(self) -> int:
         return len(self._strength)
@@ -98,9 +107,9 @@ class SearchIndex:
             return []
         idf, unknown_idf = self._idf, self._unknown_idf
         total_weight = sum(w for w, _ in known.values()) + unknown_weight
-        # Per question, once: each term's alternatives (itself, then its near synonyms) and its idf.
+        # Per question, once: each term's profile (itself, then its near synonyms; see _Profile) and its idf.
         terms = [
-            _Term(term, weight, quality, idf.get(term, unknown_idf), self._alternatives(term))
+            _Term(term, weight, quality, idf.get(term, unknown_idf), self._profile(term))
             for term, (weight, quality) in known.items()
         ]
         scores: dict[int, float] = defaultdict(float)
@@ -109,7 +118,7 @@ class SearchIndex:
         # Rarest terms first. Once enough entries are candidates, a common term ("arbete" in a big
         # knowledge base) only adds to those candidates instead of walking its long posting list.
         for t in sorted(terms, key=lambda t: -t.idf):
-            size = sum(len(self._postings.get(alt, ())) for alt, _ in t.alternatives)
+            size = t.profile.postings_size
             if scores and touched + size > POSTINGS_BUDGET:
                 deferred.append(t)
                 continue
@@ -119,8 +128,9 @@ class SearchIndex:
             scores = {n: scores[n] for n in heapq.nlargest(SHORTLIST, scores, key=scores.__getitem__)}
         for t in deferred:
             boost = t.weight * t.quality * t.idf
+            strengths = t.profile.strengths
             for number in scores:
-                scores[number] += boost * self._strength_in(number, t)
+                scores[number] += boost * strengths.get(number, 0.0)
         if not scores:
             return []
         unknown_mass = unknown_weight * unknown_idf
@@ -131,11 +141,10 @@ class SearchIndex:
         )
         vagueness = min(1.0, specificity / SPECIFIC_ENOUGH)
         query_mass = sum(t.idf for t in terms) + unknown_mass
-        reachable = frozenset(alt for t in terms for alt, _ in t.alternatives)
         ranked = []
         for number in heapq.nlargest(limit, scores, key=scores.__getitem__):
             coverage = self._coverage(number, terms, total_weight)
-            closeness = self._closeness(number, terms, query_mass, reachable)
+            closeness = self._closeness(number, terms, query_mass)
             relevance = min(1.0, COVERAGE_SHARE * coverage + (1.0 - COVERAGE_SHARE) * closeness)
             ranked.append(Scored(number, relevance * vagueness, coverage, closeness, relevance))
         ranked.sort(key=lambda s: (-s.score, s.index))
@@ -143,52 +152,80 @@ class SearchIndex:
 
     def _accumulate(self, t: _Term, scores: dict[int, float]) -> None:
         boost = t.weight * t.quality * t.idf
-        if len(t.alternatives) == 1:
+        alternatives = t.profile.alternatives
+        if len(alternatives) == 1:
             for number, strength in self._postings.get(t.term, ())[:POSTINGS_BUDGET]:
                 scores[number] += boost * strength
             return
         best: dict[int, float] = {}
-        for alternative, factor in t.alternatives:
+        for alternative, factor in alternatives:
             for number, strength in self._postings.get(alternative, ())[:POSTINGS_BUDGET]:
                 if factor * strength > best.get(number, 0.0):
                     best[number] = factor * strength
         for number, strength in best.items():
             scores[number] += boost * strength
 
-    def _strength_in(self, number: int, t: _Term) -> float:
-        """How strongly entry `number` knows the term or, less, one of its near synonyms."""
-        strength = self._strength[number]
-        best = strength.get(t.term, 0.0)
-        if best < 1.0:
-            for alt, factor in t.alternatives[1:]:
-                best = max(best, factor * strength.get(alt, 0.0))
-        return best
+    def _profile(self, term: str) -> _Profile:
+        profile = self._profiles.get(term)
+        if profile is None:
+            profile = self._build_profile(term)
+            if term in self._idf or term in self._near:  # the index's own vocabulary: bounded
+                self._profiles[term] = profile
+        return profile
 
-    def _alternatives(self, term: str) -> tuple[tuple[str, float], ...]:
-        return ((term, 1.0), *((other, NEAR_FACTOR) for other in self._near.get(term, ())))
+    def _build_profile(self, term: str) -> _Profile:
+        alternatives = ((term, 1.0), *((other, NEAR_FACTOR) for other in self._near.get(term, ())))
+        # How strongly each entry knows the term or, less, one of its near synonyms: the best of them.
+        strengths: dict[int, float] = {}
+        for alternative, factor in alternatives:
+            for number, strength in self._postings.get(alternative, ()):
+                if factor * strength > strengths.get(number, 0.0):
+                    strengths[number] = factor * strength
+        # In each phrasing, the first of the alternatives that it holds: its factor and its idf.
+        found: dict[tuple[int, int], tuple[float, float]] = {}
+        for alternative, factor in alternatives:
+            for place in self._in_phrasings.get(alternative, ()):
+                if place not in found:
+                    found[place] = (factor, self._idf.get(alternative, 0.0))
+        hits: dict[int, list[tuple[int, float, float]]] = defaultdict(list)
+        for (number, position), (factor, alt_idf) in sorted(found.items()):
+            hits[number].append((position, factor, alt_idf))
+        return _Profile(
+            alternatives=alternatives,
+            strengths=strengths,
+            hits={number: tuple(found_in) for number, found_in in hits.items()},
+            postings_size=sum(len(self._postings.get(alt, ())) for alt, _ in alternatives),
+        )
 
     def _coverage(self, number: int, terms: Sequence[_Term], total_weight: float) -> float:
-        explained = sum(t.weight * t.quality * self._strength_in(number, t) for t in terms)
+        explained = sum(t.weight * t.quality * t.profile.strengths.get(number, 0.0) for t in terms)
         return explained / total_weight
 
-    def _closeness(self, number: int, terms: Sequence[_Term], query_mass: float, reachable: frozenset[str]) -> float:
+    def _closeness(self, number: int, terms: Sequence[_Term], query_mass: float) -> float:
         """Weighted Jaccard between the question and its closest phrasing of the entry."""
-        idf = self._idf
+        shared: dict[int, float] = {}
+        overlap: dict[int, float] = {}
+        for t in terms:
+            for position, factor, alt_idf in t.profile.hits.get(number, ()):
+                shared[position] = shared.get(position, 0.0) + t.idf * t.quality * factor
+                overlap[position] = overlap.get(position, 0.0) + alt_idf
         best = 0.0
-        for phrasing, phrasing_mass in self._phrasings[number]:
-            if reachable.isdisjoint(phrasing):
-                continue
-            shared = overlap = 0.0
-            for t in terms:
-                for alternative, factor in t.alternatives:
-                    if alternative in phrasing:
-                        shared += t.idf * t.quality * factor
-                        overlap += idf.get(alternative, 0.0)
-                        break
-            union = query_mass + max(0.0, phrasing_mass - overlap)
-            if union > 0 and shared / union > best:
-                best = shared / union
+        masses = self._phrasing_mass[number]
+        for position, value in shared.items():
+            union = query_mass + max(0.0, masses[position] - overlap[position])
+            if union > 0 and value / union > best:
+                best = value / union
         return best
+
+
+@dataclass(frozen=True, slots=True)
+class _Profile:
+    """One term as the index sees it, the same for every question that uses it."""
+
+    alternatives: tuple[tuple[str, float], ...]  # the term, then its near synonyms with their factor
+    strengths: dict[int, float]  # entry -> how strongly it knows the term or a near synonym
+    hits: dict[int, tuple[tuple[int, float, float], ...]]  # entry -> (phrasing, factor, idf) per phrasing holding it
+    postings_size: int  # posting entries a full walk of the alternatives visits
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +234,7 @@ class _Term:
     weight: float
     quality: float
     idf: float
-    alternatives: tuple[tuple[str, float], ...]
+    profile: _Profile
 
 
 def _merge(terms: Iterable[QueryTerm]) -> dict[str, tuple[float, float]]:

@@ -6,6 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urljoin
 
 import pytest
 from aiohttp import web
@@ -21,6 +22,8 @@ from botframework.connector.auth import (
     PasswordServiceClientCredentialFactory,
 )
 from botframework.connector.auth._connector_factory_impl import _ConnectorFactoryImpl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from msrest import Serializer
 
 from bot.app import SERVICES, create_app
@@ -471,3 +474,30 @@ async def test_pooled_replies_make_the_same_request_as_botframeworks_own_client(
         assert pooled_request["body"] == stock_request["body"]
     assert seen[0]["path"].startswith("/emea/v3/conversations/19%3Aabc%40thread.tacv2%3Bmessageid")
     assert seen[0]["path"].endswith("/activities/1700000000000%2F2")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    base=st.sampled_from(
+        [
+            "https://smba.trafficmanager.net/emea/",
+            "https://smba.trafficmanager.net/emea",
+            "http://127.0.0.1:3978",
+            "https://host/a/../b/",
+            "https://host/teams/./x",
+            "https://host/p?q=1",
+        ]
+    ),
+    conversation=st.text(max_size=12),
+    activity=st.one_of(st.none(), st.text(max_size=12)),
+)
+def test_reply_urls_are_what_urljoin_makes(base: str, conversation: str, activity: str | None) -> None:
+    """The prefix shortcut builds exactly msrest's urljoin(base, path), for any ids and any base."""
+    pool = ConnectorPool()
+    conversations = pool.client_for(base, MicrosoftAppCredentials.empty()).conversations
+    quoted = quote(conversation, safe="")
+    path = f"v3/conversations/{quoted}/activities"
+    if activity is not None:
+        path += "/" + quote(activity, safe="")
+    expected = urljoin(base.rstrip("/") + "/", path)
+    assert conversations._url(quoted, None if activity is None else quote(activity, safe="")) == expected

@@ -143,7 +143,9 @@ async def test_an_answered_turn_is_freed_when_it_ends(client: TestClient, connec
             response = await client.post("/api/messages", json=message(connector.url, text))
             assert response.status == 201
         gc.collect()
-        left = Counter(type(o).__name__ for o in gc.garbage if isinstance(o, (TurnContext, CardActivity, CachedBotState)))
+        left = Counter(
+            type(o).__name__ for o in gc.garbage if isinstance(o, (TurnContext, CardActivity, CachedBotState))
+        )
     finally:
         gc.set_debug(0)
         gc.garbage.clear()
