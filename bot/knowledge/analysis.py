@@ -126,6 +126,7 @@ class Analyzer:
         heads: dict[str, str] = {}
         # The first pass's keys, reused by index_terms while the index is built; see finish_build.
         self._first_pass: dict[tuple[str, str], list[str]] = {}
+        self._last_detected: tuple[str, str | None] | None = None
         for lang, text in texts:
             tokens = tokenize(text)
             items = self._keys(tokens, (lang,))
@@ -256,6 +257,16 @@ class Analyzer:
 
     def detect_language(self, text: str) -> str | None:
         """Swedish or English from function words, Swedish letters and words only one language uses."""
+        # A turn asks twice for the same text (the bot for its reply language, then answer()): the
+        # last text's result is kept. A pure function of the text, so a stale pair is still right.
+        last = self._last_detected
+        if last is not None and last[0] == text:
+            return last[1]
+        found = self._detect_language(text)
+        self._last_detected = (text, found)
+        return found
+
+    def _detect_language(self, text: str) -> str | None:
         sv = en = 0.0
         for token in tokenize(text):
             in_sv, in_en = token in STOPWORDS["sv"], token in STOPWORDS["en"]

@@ -13,6 +13,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.knowledge.analysis import QueryTerm
 
@@ -40,8 +41,7 @@ class EntryTexts:
     title: list[str]
 
 
-@dataclass(frozen=True)
-class Scored:
+class Scored(NamedTuple):
     index: int
     score: float
     coverage: float
@@ -141,10 +141,13 @@ class SearchIndex:
         )
         vagueness = min(1.0, specificity / SPECIFIC_ENOUGH)
         query_mass = sum(t.idf for t in terms) + unknown_mass
+        # Per term, the factors that coverage and closeness multiply by (same products as written out).
+        explains = [(t.weight * t.quality, t.profile.strengths) for t in terms]
+        matches = [(t.idf * t.quality, t.profile.hits) for t in terms]
         ranked = []
         for number in heapq.nlargest(limit, scores, key=scores.__getitem__):
-            coverage = self._coverage(number, terms, total_weight)
-            closeness = self._closeness(number, terms, query_mass)
+            coverage = sum(wq * strengths.get(number, 0.0) for wq, strengths in explains) / total_weight
+            closeness = self._closeness(number, matches, query_mass)
             relevance = min(1.0, COVERAGE_SHARE * coverage + (1.0 - COVERAGE_SHARE) * closeness)
             ranked.append(Scored(number, relevance * vagueness, coverage, closeness, relevance))
         ranked.sort(key=lambda s: (-s.score, s.index))
@@ -197,24 +200,32 @@ class SearchIndex:
             postings_size=sum(len(self._postings.get(alt, ())) for alt, _ in alternatives),
         )
 
-    def _coverage(self, number: int, terms: Sequence[_Term], total_weight: float) -> float:
-        explained = sum(t.weight * t.quality * t.profile.strengths.get(number, 0.0) for t in terms)
-        return explained / total_weight
+    def _closeness(
+        self,
+        number: int,
+        matches: Sequence[tuple[float, dict[int, tuple[tuple[int, float, float], ...]]]],
+        query_mass: float,
+    ) -> float:
+        """Weighted Jaccard between the question and its closest phrasing of the entry.
 
-    def _closeness(self, number: int, terms: Sequence[_Term], query_mass: float) -> float:
-        """Weighted Jaccard between the question and its closest phrasing of the entry."""
-        shared: dict[int, float] = {}
-        overlap: dict[int, float] = {}
-        for t in terms:
-            for position, factor, alt_idf in t.profile.hits.get(number, ()):
-                shared[position] = shared.get(position, 0.0) + t.idf * t.quality * factor
-                overlap[position] = overlap.get(position, 0.0) + alt_idf
+        `matches` holds per question term its idf times match quality and its profile's hits. A
+        phrasing shares, per term, that times the factor of the first alternative it holds; the union
+        is the question's mass plus what of the phrasing's mass the shared alternatives leave out."""
+        sums: dict[int, list[float]] = {}
+        for weight, hits in matches:
+            for position, factor, alt_idf in hits.get(number, ()):
+                acc = sums.get(position)
+                if acc is None:
+                    sums[position] = [weight * factor, alt_idf]
+                else:
+                    acc[0] += weight * factor
+                    acc[1] += alt_idf
         best = 0.0
         masses = self._phrasing_mass[number]
-        for position, value in shared.items():
-            union = query_mass + max(0.0, masses[position] - overlap[position])
-            if union > 0 and value / union > best:
-                best = value / union
+        for position, (shared, overlap) in sums.items():
+            union = query_mass + max(0.0, masses[position] - overlap)
+            if union > 0 and shared / union > best:
+                best = shared / union
         return best
 
 
