@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import orjson
 from botbuilder.core import Storage
 from jsonpickle.pickler import Pickler
 from jsonpickle.unpickler import Unpickler
@@ -80,7 +81,10 @@ def encode(item: Any) -> str:
 
 def decode(text: str) -> Any:
     """The state `encode` wrote: a tree without jsonpickle's markers is already what it stands for."""
-    flat = json.loads(text)
+    try:
+        flat = orjson.loads(text)
+    except orjson.JSONDecodeError:  # what json writes and orjson refuses: NaN, Infinity, huge integers
+        flat = json.loads(text)
     if is_plain_json(flat, reserved=JSONPICKLE_MARKERS):
         return flat
     return Unpickler(keys=True).restore(flat)

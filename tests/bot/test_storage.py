@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import UTC, datetime
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import select, text
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.db.tables import kv_store
-from bot.storage import SqlStorage, StorageConflictError
+from bot.storage import SqlStorage, StorageConflictError, new_etag
 
 
 class Note(StoreItem):
@@ -177,3 +178,21 @@ async def test_a_write_refused_by_a_short_transaction_of_this_process_stays_on_t
     assert storage._hop.busy_retries > 0
     assert storage._hop._sqlite is not None
     assert storage._hop._sqlite._engine is None  # the worker thread was never needed
+
+
+def test_e_tags_never_repeat_in_a_process_or_in_a_forked_child() -> None:
+    """A repeated e-tag would let a stale writer overwrite a newer version unnoticed."""
+    seen = {new_etag() for _ in range(20_000)}
+    assert len(seen) == 20_000
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a replica forked from this process after start-up
+        os.write(write_end, new_etag().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read_end, 64).decode()
+    os.close(read_end)
+    os.close(write_end)
+    mine = new_etag()
+    assert child not in seen
+    assert child[:16] != mine[:16]  # the child drew its own prefix
