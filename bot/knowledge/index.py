@@ -13,7 +13,6 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from bot.knowledge.analysis import QueryTerm
 
@@ -41,7 +40,8 @@ class EntryTexts:
     title: list[str]
 
 
-class Scored(NamedTuple):
+@dataclass(slots=True)
+class Scored:
     index: int
     score: float
     coverage: float
@@ -88,8 +88,8 @@ class SearchIndex:
         ]
         in_phrasings: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for number, phrasings in enumerate(raw_phrasings):
-            for position, phrasing in enumerate(phrasings):
-                for term in phrasing:
+            for position, held in enumerate(phrasings):
+                for term in held:
                     in_phrasings[term].append((number, position))
         self._in_phrasings = dict(in_phrasings)
         # What each term (with its near synonyms) means to every entry, worked out on first use: a
