@@ -6,7 +6,6 @@ import json
 import logging
 from typing import Any
 
-import orjson
 from aiohttp import web
 from botbuilder.core import Bot, serializer_helper
 from botbuilder.schema import Activity
@@ -15,6 +14,7 @@ from msrest.serialization import Model
 
 from bot.activity_codec import activity_from_dict
 from bot.channel import ChannelGateway
+from bot.plain_json import load_json
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +26,9 @@ def _problem(status: int, reason: str) -> web.Response:
 def parse_activity(body: bytes) -> Activity | web.Response:
     """The activity in `body`, or the 4xx response that says what is wrong with it."""
     try:
-        payload: Any = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        try:  # what orjson is stricter about (NaN, integers beyond 64 bits, lone surrogates)
-            payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return _problem(400, "body is not valid JSON")
+        payload: Any = load_json(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _problem(400, "body is not valid JSON")
     if not isinstance(payload, dict):
         return _problem(400, "body must be a JSON object (an activity)")
     if not isinstance(payload.get("type"), str) or not payload["type"]:

@@ -7,8 +7,10 @@ hot paths (activities, card content, turn state) check for such a tree first and
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import orjson
 from jsonpickle.tags import JSON_KEY
 
 SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -41,3 +43,22 @@ def is_plain_json(value: Any, depth: int = 0, *, max_depth: int | None = None, r
         level = below
         depth += 1
     return True
+
+
+def load_json(text: str | bytes) -> Any:
+    """orjson for speed; the standard library for what orjson is stricter about (NaN, Infinity,
+    integers beyond 64 bits, lone surrogates). Raises json.JSONDecodeError (or UnicodeDecodeError
+    for bytes that are not UTF-8) when neither reads it."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def dump_json(payload: Any, *, sort_keys: bool = False, default: Any = None) -> bytes:
+    """orjson for speed; the standard library for anything orjson does not take (odd keys, integers
+    beyond 64 bits)."""
+    try:
+        return orjson.dumps(payload, default=default, option=orjson.OPT_SORT_KEYS if sort_keys else None)
+    except TypeError:
+        return json.dumps(payload, sort_keys=sort_keys, default=default).encode("utf-8")

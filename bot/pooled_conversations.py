@@ -16,7 +16,6 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin
 
-import orjson
 from botbuilder.schema import Activity
 from botframework.connector import models
 from botframework.connector.aio.operations_async import ConversationsOperations
@@ -24,20 +23,14 @@ from botframework.connector.auth import AppCredentials
 from msrest.pipeline import Request
 from msrest.universal_http import ClientRequest
 
+from bot.plain_json import dump_json
+
 if TYPE_CHECKING:
     from bot.connector_pool import PooledHttpSender
 
 CONVERSATIONS = "v3/conversations/"
 # Path segments that urljoin drops or resolves instead of appending them.
 DOT_SEGMENTS = frozenset({"", ".", ".."})
-
-
-def dump_json(payload: Any) -> bytes:
-    """orjson for speed; the standard library for anything orjson does not take (e.g. odd keys)."""
-    try:
-        return orjson.dumps(payload)
-    except TypeError:
-        return json.dumps(payload).encode("utf-8")
 
 
 class _HeaderBag:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import orjson
 from botbuilder.core import Storage
 from jsonpickle.pickler import Pickler
 from jsonpickle.unpickler import Unpickler
@@ -23,7 +22,7 @@ from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.db.tables import kv_store
 from bot.db.upsert import upsert
-from bot.plain_json import JSONPICKLE_MARKERS, is_plain_json
+from bot.plain_json import JSONPICKLE_MARKERS, is_plain_json, load_json
 from bot.sqlite_inline import OneHop, sqlite_datetime
 
 T = TypeVar("T")
@@ -81,10 +80,7 @@ def encode(item: Any) -> str:
 
 def decode(text: str) -> Any:
     """The state `encode` wrote: a tree without jsonpickle's markers is already what it stands for."""
-    try:
-        flat = orjson.loads(text)
-    except orjson.JSONDecodeError:  # what json writes and orjson refuses: NaN, Infinity, huge integers
-        flat = json.loads(text)
+    flat = load_json(text)
     if is_plain_json(flat, reserved=JSONPICKLE_MARKERS):
         return flat
     return Unpickler(keys=True).restore(flat)

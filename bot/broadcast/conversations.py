@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationAccount, ConversationReference
 from sqlalchemy import or_, select, update
@@ -24,6 +23,7 @@ from bot.connector_pool import TtlCache
 from bot.db import Database
 from bot.db.tables import conversation_refs
 from bot.db.upsert import upsert
+from bot.plain_json import dump_json
 
 ACTIVE = "active"
 GONE = "gone"
@@ -115,16 +115,8 @@ def _fingerprint(activity: Activity) -> tuple[object, ...]:
         conversation.name if conversation else None,
         (user.id, user.name, user.aad_object_id, user.role) if user else None,
         (bot.id, bot.name, bot.role) if bot else None,
-        _channel_key([data.get("tenant"), data.get("team"), data.get("channel")]),
+        dump_json([data.get("tenant"), data.get("team"), data.get("channel")], sort_keys=True, default=str),
     )
-
-
-def _channel_key(parts: list[Any]) -> bytes | str:
-    """The channel data parts as canonical JSON; only ever compared with another fingerprint's."""
-    try:
-        return orjson.dumps(parts, option=orjson.OPT_SORT_KEYS, default=str)
-    except TypeError:  # what orjson does not take (non-str keys, huge integers)
-        return json.dumps(parts, sort_keys=True, default=str)
 
 
 class ConversationRegistry:

@@ -60,7 +60,7 @@ class SearchIndex:
     ) -> None:
         self._near = dict(near or {})
         self._context = frozenset(context)
-        self._strength: list[dict[str, float]] = []
+        self._size = len(entries)
         raw_phrasings: list[list[frozenset[str]]] = []
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for number, texts in enumerate(entries):
@@ -72,7 +72,6 @@ class SearchIndex:
             for phrasing in texts.phrasings:
                 for term in phrasing:
                     strength[term] = QUESTION_STRENGTH
-            self._strength.append(strength)
             raw_phrasings.append([frozenset(p) for p in texts.phrasings if p])
             for term, value in strength.items():
                 postings[term].append((number, value))
@@ -97,7 +96,7 @@ class SearchIndex:
         self._profiles: dict[str, _Profile] = {}
 
     def __len__(self) -> int:
-        return len(self._strength)
+        return self._size
 
     def search(self, query: Sequence[QueryTerm], limit: int = CANDIDATES) -> list[Scored]:
         """Entries ranked by confidence; an empty list when no word of the question is known."""
@@ -159,22 +158,22 @@ class SearchIndex:
         boost = t.weight * t.quality * t.idf
         profile = t.profile
         if not profile.capped:
-            # The profile's strengths are the walk below done once: same entries, order and values.
+            # The profile's strengths are that walk uncapped, done once: same entries, order and values.
             for number, strength in profile.strengths.items():
                 scores[number] += boost * strength
             return
-        alternatives = profile.alternatives
-        if len(alternatives) == 1:
-            for number, strength in self._postings.get(t.term, ())[:POSTINGS_BUDGET]:
-                scores[number] += boost * strength
-            return
+        for number, strength in self._best_strengths(profile.alternatives, POSTINGS_BUDGET).items():
+            scores[number] += boost * strength
+
+    def _best_strengths(self, alternatives: Sequence[tuple[str, float]], walk: int | None = None) -> dict[int, float]:
+        """How strongly each entry knows the term or, less, one of its near synonyms: the best of them,
+        from at most `walk` postings of each (strongest first), in the order the walk finds the entries."""
         best: dict[int, float] = {}
         for alternative, factor in alternatives:
-            for number, strength in self._postings.get(alternative, ())[:POSTINGS_BUDGET]:
+            for number, strength in self._postings.get(alternative, ())[:walk]:
                 if factor * strength > best.get(number, 0.0):
                     best[number] = factor * strength
-        for number, strength in best.items():
-            scores[number] += boost * strength
+        return best
 
     def _profile(self, term: str) -> _Profile:
         profile = self._profiles.get(term)
@@ -186,12 +185,6 @@ class SearchIndex:
 
     def _build_profile(self, term: str) -> _Profile:
         alternatives = ((term, 1.0), *((other, NEAR_FACTOR) for other in self._near.get(term, ())))
-        # How strongly each entry knows the term or, less, one of its near synonyms: the best of them.
-        strengths: dict[int, float] = {}
-        for alternative, factor in alternatives:
-            for number, strength in self._postings.get(alternative, ()):
-                if factor * strength > strengths.get(number, 0.0):
-                    strengths[number] = factor * strength
         # In each phrasing, the first of the alternatives that it holds: its factor and its idf.
         found: dict[tuple[int, int], tuple[float, float]] = {}
         for alternative, factor in alternatives:
@@ -203,7 +196,7 @@ class SearchIndex:
             hits[number].append((position, factor, alt_idf))
         return _Profile(
             alternatives=alternatives,
-            strengths=strengths,
+            strengths=self._best_strengths(alternatives),
             hits={number: tuple(found_in) for number, found_in in hits.items()},
             postings_size=sum(len(self._postings.get(alt, ())) for alt, _ in alternatives),
             capped=any(len(self._postings.get(alt, ())) > POSTINGS_BUDGET for alt, _ in alternatives),
