@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 
 # The advisory lock that serialises schema creation across replicas (PostgreSQL only).
 SCHEMA_LOCK_KEY = 727001
+SQLITE_START_ATTEMPTS = 6  # tries to create the schema when replicas open a new SQLite file together
 
 
 class Database:
@@ -64,7 +66,7 @@ class Database:
 
     async def _create_schema(self, engine: AsyncEngine) -> None:
         """Create missing tables; processes starting together on an empty database must not collide."""
-        for attempt in range(3):
+        for attempt in range(SQLITE_START_ATTEMPTS):
             try:
                 async with engine.begin() as conn:
                     if not self.is_sqlite:
@@ -72,9 +74,14 @@ class Database:
                     await conn.run_sync(metadata.create_all)
                 return
             except OperationalError as exc:
-                # SQLite has no advisory lock: another process created a table between check and create.
-                if not self.is_sqlite or "already exists" not in str(exc) or attempt == 2:
+                # SQLite has no advisory lock: another process created a table between check and
+                # create, or was switching the new file to WAL, which SQLite refuses at once instead
+                # of waiting out busy_timeout. Both pass: try again shortly.
+                message = str(exc)
+                collided = "already exists" in message or "database is locked" in message
+                if not self.is_sqlite or not collided or attempt == SQLITE_START_ATTEMPTS - 1:
                     raise
+                await asyncio.sleep(0.05 * (attempt + 1))
 
     async def close(self) -> None:
         if self.engine is not None:
