@@ -414,10 +414,18 @@ def print_targets(cells: list[Cell], soak_rss: float | None) -> None:
             lines.append((f"{c.bot} c=8 immediate connector: p99 < 20 ms", c.pct(0.99) < 20, value))
     if soak_rss is not None:
         lines.append(("resident memory after the soak < 150 MB", soak_rss < 150, f"{soak_rss:.1f} MB"))
-    if lines:
-        print("\ntargets:")
-        for text, ok, value in lines:
-            print(f"  [{'PASS' if ok else 'FAIL'}] {text}: {value}")
+    # The targets are the served bot's (DEFER_TURNS on, the default); DEFER_TURNS=0 is shown against
+    # the same bars for comparison only: with a 100 ms connector it is meant to be slower.
+    targets = [line for line in lines if not line[0].startswith("ours-after-turn")]
+    compared = [line for line in lines if line[0].startswith("ours-after-turn")]
+    for title, group in (
+        ("targets (ours, as served):", targets),
+        ("for comparison, not targets (DEFER_TURNS=0):", compared),
+    ):
+        if group:
+            print(f"\n{title}")
+            for text, ok, value in group:
+                print(f"  [{'PASS' if ok else ('FAIL' if group is targets else 'miss')}] {text}: {value}")
 
 
 # ---- main ---------------------------------------------------------------------------------------
