@@ -22,6 +22,9 @@ MIN_PLAIN_PART = 4  # other parts must be longer, or "deltid" would become "del"
 MAX_PARTS = 3
 MIN_TYPO_LENGTH = 6  # shorter words have too many neighbours one typo away ("halva" ~ "hålla")
 LIGHT_WEIGHT = 0.25
+# A word for a topic the guidance does not cover ("sjuklön" beside "jobba hemma") is what the question is
+# about: it weighs as much as two ordinary words, so that the words it shares with an entry do not carry it.
+OUTSIDE_WEIGHT = 2.0
 NUMBER_WEIGHT = 0.5
 _SWEDISH_LETTERS = frozenset("åäö")
 
@@ -31,6 +34,7 @@ class SynonymGroup:
     id: str
     terms: dict[str, tuple[str, ...]]  # lang -> words or phrases
     near: tuple[str, ...] = ()  # ids of groups that mean almost the same (hemma ~ på distans)
+    outside: bool = False  # a topic the guidance does not cover: it weighs OUTSIDE_WEIGHT in a question
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ class QueryTerm:
     weight: float  # how much of the question this term carries (a compound's parts share their word's)
     quality: float  # 1.0 exact, lower for compounds split, folded spellings and typos
     token: str
-    importance: float = 1.0  # the whole word's weight: 1.0, or less for light words and numbers
+    importance: float = 1.0  # the whole word's weight: 1.0, less for light words and numbers, more for outside topics
 
 
 class Lexicon:
@@ -83,6 +87,7 @@ class Lexicon:
                 for term in terms:
                     self._add(group.id, concept, lang, term)
         self.near: dict[str, tuple[str, ...]] = {c: tuple(sorted(n - {c})) for c, n in near.items()}
+        self.outside = frozenset(CONCEPT_PREFIX + g.id for g in synonyms.groups if g.outside)
         for lang in LANGS:
             words = synonyms.light.get(lang, ())
             keys = {stemmers.key(tok, lang) for word in words for tok in tokenize(word)}
@@ -300,7 +305,8 @@ class Analyzer:
         while i < len(tokens):
             phrase = self._phrase_at(keys, i, order)
             if phrase:
-                out.append(QueryTerm(phrase[0], 1.0, 1.0, " ".join(tokens[i : i + phrase[1]])))
+                weight = OUTSIDE_WEIGHT if phrase[0] in self.lexicon.outside else 1.0
+                out.append(QueryTerm(phrase[0], weight, 1.0, " ".join(tokens[i : i + phrase[1]]), weight))
                 i += phrase[1]
                 continue
             token = tokens[i]
@@ -312,6 +318,8 @@ class Analyzer:
             if not terms:
                 out.append(QueryTerm(None, weight, 0.0, token))
                 continue
+            if not self.lexicon.outside.isdisjoint(terms):
+                weight = OUTSIDE_WEIGHT
             share = weight / len(terms)
             out.extend(QueryTerm(t, share, quality, token, weight) for t in terms)
         return out

@@ -121,7 +121,11 @@ def _load_synonyms(
                     problems.append(
                         ContentProblem(str(path), group.id, f"{lang}.{number}", f"{term!r} contains no word")
                     )
-        groups.append(SynonymGroup(group.id, {"sv": tuple(group.sv), "en": tuple(group.en)}, tuple(group.near)))
+        groups.append(
+            SynonymGroup(
+                group.id, {"sv": tuple(group.sv), "en": tuple(group.en)}, tuple(group.near), outside=group.outside
+            )
+        )
     for group in doc.groups:
         for number, other in enumerate(group.near):
             if other not in seen:

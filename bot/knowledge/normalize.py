@@ -44,6 +44,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
         how all any both each few more most other some such no nor not only own so than too very can will
         just should may might must could would shall please hi hello thanks get got let us im its dont cant
         allowed ok okay turn switch keep use put take make also s t gets getting goes going become becomes
+        re ll ve d m
         """.split()
     ),
 }

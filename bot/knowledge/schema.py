@@ -99,6 +99,8 @@ class SynonymGroupDoc(_Model):
     sv: list[Text] = Field(default_factory=list)
     en: list[Text] = Field(default_factory=list)
     near: list[Id] = Field(default_factory=list)
+    # A topic the guidance does not cover (pay, leave): a question that names it is about it, and weighs it double.
+    outside: bool = False
 
 
 class LightWordsDoc(_Model):

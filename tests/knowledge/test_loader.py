@@ -168,7 +168,7 @@ def test_the_same_question_under_two_entries_is_an_error(content_copy: pathlib.P
 
 
 def test_a_word_in_two_synonym_groups_is_an_error(content_copy: pathlib.Path, edit: Edit) -> None:
-    edit("synonyms.yaml", "sv: [lunch, lunchen, luncha]", "sv: [lunch, lunchen, luncha, fika]")
+    edit("synonyms.yaml", "sv: [lunch, lunchen, luncha,", "sv: [lunch, lunchen, luncha, fika,")
     problem = only(problems_of(content_copy))
     assert problem.file.endswith("synonyms.yaml")
     assert (problem.entry, problem.field) == ("lunch", "sv")

@@ -108,6 +108,8 @@ def test_fallback_language_is_used_when_the_question_does_not_show_one(kb: Knowl
         "",
         "???",
         "vem är min chef",
+        "What is the sick pay policy?",  # illness and policy are in the guidance; pay is not
+        "Får jag sjuklön om jag jobbar hemma?",
     ],
 )
 def test_questions_outside_the_guidance_get_no_answer(kb: KnowledgeBase, question: str) -> None:
@@ -117,6 +119,14 @@ def test_questions_outside_the_guidance_get_no_answer(kb: KnowledgeBase, questio
     assert ("chef" if answer.lang == "sv" else "manager") in answer.text
     assert "HR" in answer.text
     assert "HINT" in answer.text
+
+
+def test_english_contractions_do_not_count_as_unknown_words(kb: KnowledgeBase) -> None:
+    spelled_out = kb.answer("Who reminds us of the guidelines when we are back?", today=LATER)
+    contracted = kb.answer("Who reminds us of the guidelines when we're back?", today=LATER)
+    assert contracted.answered
+    assert contracted.entry == spelled_out.entry
+    assert contracted.score == spelled_out.score
 
 
 @pytest.mark.parametrize("question", ["Får jag låna hem kontorsstolen?", "kontorsstol hemma"])
@@ -176,6 +186,19 @@ def test_synonyms_are_data_the_organisation_can_edit(content_copy: pathlib.Path,
     assert after.answered
     assert after.entry is not None
     assert after.entry.id == "hemarbete-2020-teknik"
+
+
+def test_a_topic_marked_outside_the_guidance_outweighs_the_words_it_shares(
+    content_copy: pathlib.Path, edit: Edit
+) -> None:
+    """ "Sjuklön" beside "jobbar hemma": the question is about pay, which no entry covers."""
+    question = "Får jag sjuklön om jag jobbar hemma?"
+    marked = load_knowledge(content_copy).answer(question, today=LATER)
+    edit("synonyms.yaml", "    outside: true\n", "")
+    unmarked = load_knowledge(content_copy).answer(question, today=LATER)
+    assert not marked.answered
+    assert "HR" in marked.text
+    assert unmarked.answered  # the same words, weighed as ordinary words, would have answered it
 
 
 @settings(max_examples=150, deadline=None)
