@@ -338,6 +338,11 @@ class Analyzer:
             key = self.stemmers.key(token, lang)
             if key in self.lexicon.single[lang] or key in self.known[lang]:
                 return self.resolve(key, lang), 1.0
+            # The key of the key: the stemmer strips one ending per word, so "informationen" (-> information)
+            # and "information" (-> informatio) get different keys; the second step brings them together.
+            again = self.stemmers.key(key, lang)
+            if again != key and (again in self.lexicon.single[lang] or again in self.known[lang]):
+                return self.resolve(again, lang), 1.0
         if is_number(token):
             return (), 0.0
         for word in (self.stemmers.key(token, "sv"), token):

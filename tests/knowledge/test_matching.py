@@ -121,6 +121,22 @@ def test_questions_outside_the_guidance_get_no_answer(kb: KnowledgeBase, questio
     assert "HINT" in answer.text
 
 
+@pytest.mark.parametrize(
+    ("inflected", "base"),
+    [("informationen", "information"), ("tidsplanen", "tidsplan"), ("presstalespersoner", "presstalesperson")],
+)
+def test_a_definite_or_plural_form_means_what_its_base_form_means(
+    kb: KnowledgeBase, inflected: str, base: str
+) -> None:
+    """The stemmer gives these a key of their own ("informationen" -> information, "information" -> informatio)."""
+    question = "Var finns {} om återgången till kontoret?"
+    with_inflected = kb.answer(question.format(inflected), today=LATER)
+    with_base = kb.answer(question.format(base), today=LATER)
+    assert with_inflected.entry == with_base.entry
+    assert with_inflected.score == with_base.score
+    assert with_inflected.answered == with_base.answered
+
+
 def test_english_contractions_do_not_count_as_unknown_words(kb: KnowledgeBase) -> None:
     spelled_out = kb.answer("Who reminds us of the guidelines when we are back?", today=LATER)
     contracted = kb.answer("Who reminds us of the guidelines when we're back?", today=LATER)
@@ -194,7 +210,8 @@ def test_a_topic_marked_outside_the_guidance_outweighs_the_words_it_shares(
     """ "Sjuklön" beside "jobbar hemma": the question is about pay, which no entry covers."""
     question = "Får jag sjuklön om jag jobbar hemma?"
     marked = load_knowledge(content_copy).answer(question, today=LATER)
-    edit("synonyms.yaml", "    outside: true\n", "")
+    pay = '    en: [pay, salary, wage, wages, "sick pay", compensation]\n'
+    edit("synonyms.yaml", pay + "    outside: true\n", pay)
     unmarked = load_knowledge(content_copy).answer(question, today=LATER)
     assert not marked.answered
     assert "HR" in marked.text
