@@ -125,9 +125,7 @@ def test_questions_outside_the_guidance_get_no_answer(kb: KnowledgeBase, questio
     ("inflected", "base"),
     [("informationen", "information"), ("tidsplanen", "tidsplan"), ("presstalespersoner", "presstalesperson")],
 )
-def test_a_definite_or_plural_form_means_what_its_base_form_means(
-    kb: KnowledgeBase, inflected: str, base: str
-) -> None:
+def test_a_definite_or_plural_form_means_what_its_base_form_means(kb: KnowledgeBase, inflected: str, base: str) -> None:
     """The stemmer gives these a key of their own ("informationen" -> information, "information" -> informatio)."""
     question = "Var finns {} om återgången till kontoret?"
     with_inflected = kb.answer(question.format(inflected), today=LATER)
