@@ -33,6 +33,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
         mest gärna osv etc hej hallå tack snälla undrar undra veta vet nån dom ens kanske typ liksom alltså
         sånt sån såna ja nej jo ta tar tog slå stänga sätta använda just någonting hos ok okej sig man
         varit blivit gå går
+        berätta berättar förklara förklarar beskriv beskriva visa ge kring angående beträffande
         """.split()
     ),
     "en": frozenset(
@@ -44,7 +45,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
         how all any both each few more most other some such no nor not only own so than too very can will
         just should may might must could would shall please hi hello thanks get got let us im its dont cant
         allowed ok okay turn switch keep use put take make also s t gets getting goes going become becomes
-        re ll ve d m
+        re ll ve d m tell explain describe show give want wants know like wonder wondering regarding concerning
         """.split()
     ),
 }

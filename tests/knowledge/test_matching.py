@@ -135,6 +135,23 @@ def test_a_definite_or_plural_form_means_what_its_base_form_means(kb: KnowledgeB
     assert with_inflected.answered == with_base.answered
 
 
+@pytest.mark.parametrize(
+    ("framed", "bare"),
+    [
+        ("Berätta om lärdomarna från chefsforum", "lärdomarna från chefsforum"),
+        ("Ge mig tips för distansmöten", "tips för distansmöten"),
+        ("I want to know who the ambassadors are", "who the ambassadors are"),
+        ("Tell me about the return to the office", "the return to the office"),
+    ],
+)
+def test_a_request_is_answered_like_the_question_it_wraps(kb: KnowledgeBase, framed: str, bare: str) -> None:
+    """ "Berätta om", "ge mig", "tell me", "I want to know" say how to answer, not what about."""
+    with_framing = kb.answer(framed, today=LATER)
+    without = kb.answer(bare, today=LATER)
+    assert with_framing.answered
+    assert (with_framing.entry, with_framing.score) == (without.entry, without.score)
+
+
 def test_english_contractions_do_not_count_as_unknown_words(kb: KnowledgeBase) -> None:
     spelled_out = kb.answer("Who reminds us of the guidelines when we are back?", today=LATER)
     contracted = kb.answer("Who reminds us of the guidelines when we're back?", today=LATER)
@@ -208,7 +225,7 @@ def test_a_topic_marked_outside_the_guidance_outweighs_the_words_it_shares(
     """ "Sjuklön" beside "jobbar hemma": the question is about pay, which no entry covers."""
     question = "Får jag sjuklön om jag jobbar hemma?"
     marked = load_knowledge(content_copy).answer(question, today=LATER)
-    pay = '    en: [pay, salary, wage, wages, "sick pay", compensation]\n'
+    pay = '    en: [pay, salary, wage, wages, "sick pay", compensation, "a raise", "pay rise", "pay raise"]\n'
     edit("synonyms.yaml", pay + "    outside: true\n", pay)
     unmarked = load_knowledge(content_copy).answer(question, today=LATER)
     assert not marked.answered
