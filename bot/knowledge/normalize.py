@@ -34,6 +34,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
         sånt sån såna ja nej jo ta tar tog slå stänga sätta använda just någonting hos ok okej sig man
         varit blivit gå går
         berätta berättar förklara förklarar beskriv beskriva visa ge kring angående beträffande
+        tjena tjenare hejsan heter nåt nåra bot boten
         """.split()
     ),
     "en": frozenset(
@@ -46,6 +47,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
         just should may might must could would shall please hi hello thanks get got let us im its dont cant
         allowed ok okay turn switch keep use put take make also s t gets getting goes going become becomes
         re ll ve d m tell explain describe show give want wants know like wonder wondering regarding concerning
+        thank hey bot
         """.split()
     ),
 }
