@@ -25,7 +25,9 @@ HELDOUT_2 = pathlib.Path(__file__).with_name("qa-heldout-2.yaml")
 # Written on 2026-12-01, each before it was first scored and after the work its predecessor led to: in scope
 # the third scored 0.85 at first, the fourth 0.75, the fifth 0.83, the sixth 0.80, the seventh 0.90, the
 # eighth (requests and statements rather than questions) 0.60, the ninth (long messages, greetings, slang) 0.64
-# (abstentions 0.93, 1.00, 0.90, 0.91, 0.90, 1.00, 0.88).
+# (abstentions 0.93, 1.00, 0.90, 0.91, 0.90, 1.00, 0.88). The tenth is hard on purpose: half of it asks what
+# the guidance does not answer in the guidance's own words ("hur många skärmar har kontoret"); 0.67 and 0.71
+# at first, and it is held to a lower minimum.
 HELDOUT_3 = pathlib.Path(__file__).with_name("qa-heldout-3.yaml")
 HELDOUT_4 = pathlib.Path(__file__).with_name("qa-heldout-4.yaml")
 HELDOUT_5 = pathlib.Path(__file__).with_name("qa-heldout-5.yaml")
@@ -33,8 +35,22 @@ HELDOUT_6 = pathlib.Path(__file__).with_name("qa-heldout-6.yaml")
 HELDOUT_7 = pathlib.Path(__file__).with_name("qa-heldout-7.yaml")
 HELDOUT_8 = pathlib.Path(__file__).with_name("qa-heldout-8.yaml")
 HELDOUT_9 = pathlib.Path(__file__).with_name("qa-heldout-9.yaml")
-SETS = [DEV, HELDOUT, HELDOUT_2, HELDOUT_3, HELDOUT_4, HELDOUT_5, HELDOUT_6, HELDOUT_7, HELDOUT_8, HELDOUT_9]
-SET_IDS = ["dev"] + [f"heldout{n}" for n in ("", "-2", "-3", "-4", "-5", "-6", "-7", "-8", "-9")]
+HELDOUT_10 = pathlib.Path(__file__).with_name("qa-heldout-10.yaml")
+SETS = [
+    DEV,
+    HELDOUT,
+    HELDOUT_2,
+    HELDOUT_3,
+    HELDOUT_4,
+    HELDOUT_5,
+    HELDOUT_6,
+    HELDOUT_7,
+    HELDOUT_8,
+    HELDOUT_9,
+    HELDOUT_10,
+]
+SET_IDS = ["dev"] + [f"heldout{n}" for n in ("", "-2", "-3", "-4", "-5", "-6", "-7", "-8", "-9", "-10")]
+HARD_MINIMUM = {HELDOUT_10: 0.80}
 MINIMUM = 0.90
 
 
@@ -72,6 +88,7 @@ def load(path: pathlib.Path) -> list[dict[str, Any]]:
         (HELDOUT_7, 40, (0.20, 0.30)),
         (HELDOUT_8, 30, (0.20, 0.30)),
         (HELDOUT_9, 30, (0.20, 0.30)),
+        (HELDOUT_10, 25, (0.45, 0.55)),
     ],
     ids=SET_IDS[1:],
 )
@@ -89,7 +106,7 @@ def test_question_set_scores_at_least_the_minimum(kb: KnowledgeBase, path: pathl
     if not path.exists():
         pytest.skip(f"{path} is not beside the repository")
     score, misses = mean_score(kb, load(path))
-    assert score >= MINIMUM, misses
+    assert score >= HARD_MINIMUM.get(path, MINIMUM), misses
 
 
 def test_no_entry_lists_a_dev_or_heldout_question_verbatim(kb: KnowledgeBase) -> None:
