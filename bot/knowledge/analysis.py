@@ -146,15 +146,17 @@ class Analyzer:
         self._heads = {w: k for w, k in heads.items() if w not in STOPWORDS["sv"] and self._part_ok(w, k)}
         self.split = lru_cache(maxsize=50_000)(self._split)
         self.resolve = lru_cache(maxsize=100_000)(self._resolve)
-        # Folded spellings for "hemifran", per language; buckets by length keep the typo search small.
+        # Folded spellings for "hemifran", per language; buckets by first letter and length keep the typo search small.
         self._folded: dict[str, dict[str, str]] = {lang: {} for lang in LANGS}
-        self._by_length: dict[str, dict[int, list[str]]] = {lang: {} for lang in LANGS}
+        # Typo candidates by first letter and length: a typo rarely changes a word's first letter, and
+        # allowing it made "gäster" (guests) a misspelt "raster" (breaks).
+        self._by_start: dict[str, dict[tuple[str, int], list[str]]] = {lang: {} for lang in LANGS}
         for lang in LANGS:
             for word in sorted(self.surfaces[lang]):
                 if not is_number(word):
                     self._folded[lang].setdefault(fold(word), self.stemmers.key(word, lang))
             for word in sorted(self._folded[lang]):
-                self._by_length[lang].setdefault(len(word), []).append(word)
+                self._by_start[lang].setdefault((word[:1], len(word)), []).append(word)
         self._only: dict[str, frozenset[str]] = {
             "sv": frozenset(self.surfaces["sv"] - self.surfaces["en"]),
             "en": frozenset(self.surfaces["en"] - self.surfaces["sv"]),
@@ -369,13 +371,14 @@ class Analyzer:
         return (), 0.0
 
     def _fuzzy(self, word: str, lang: str) -> tuple[str, int] | None:
-        """The closest known word within one typo (two for long words); None for short words."""
+        """The closest known word with the same first letter within one typo (two for long words);
+        None for short words."""
         if len(word) < MIN_TYPO_LENGTH:
             return None
         limit = 1 if len(word) < 9 else 2
         best: tuple[str, int] | None = None
         for length in range(len(word) - limit, len(word) + limit + 1):
-            choices = self._by_length[lang].get(length)
+            choices = self._by_start[lang].get((word[:1], length))
             if not choices:
                 continue
             found = process.extractOne(word, choices, scorer=OSA.distance, score_cutoff=limit)
