@@ -29,6 +29,7 @@ HELDOUT_2 = pathlib.Path(__file__).with_name("qa-heldout-2.yaml")
 # the guidance does not answer in the guidance's own words ("hur många skärmar har kontoret"); 0.67 and 0.71
 # at first, and it is held to a lower minimum. The eleventh mixes every style and was not tuned on: 0.83 in
 # scope and 0.75 abstaining at first, 0.88 after the one bug it showed (a typo may not change the first letter).
+# The twelfth asks about the entries the others asked least about: 0.75 and 1.00 at first.
 HELDOUT_3 = pathlib.Path(__file__).with_name("qa-heldout-3.yaml")
 HELDOUT_4 = pathlib.Path(__file__).with_name("qa-heldout-4.yaml")
 HELDOUT_5 = pathlib.Path(__file__).with_name("qa-heldout-5.yaml")
@@ -38,6 +39,7 @@ HELDOUT_8 = pathlib.Path(__file__).with_name("qa-heldout-8.yaml")
 HELDOUT_9 = pathlib.Path(__file__).with_name("qa-heldout-9.yaml")
 HELDOUT_10 = pathlib.Path(__file__).with_name("qa-heldout-10.yaml")
 HELDOUT_11 = pathlib.Path(__file__).with_name("qa-heldout-11.yaml")
+HELDOUT_12 = pathlib.Path(__file__).with_name("qa-heldout-12.yaml")
 NUMBERED = [
     HELDOUT_2,
     HELDOUT_3,
@@ -49,9 +51,10 @@ NUMBERED = [
     HELDOUT_9,
     HELDOUT_10,
     HELDOUT_11,
+    HELDOUT_12,
 ]
 SETS = [DEV, HELDOUT, *NUMBERED]
-SET_IDS = ["dev", "heldout"] + [f"heldout-{n}" for n in range(2, 12)]
+SET_IDS = ["dev", "heldout"] + [f"heldout-{n}" for n in range(2, 13)]
 HARD_MINIMUM = {HELDOUT_10: 0.80, HELDOUT_11: 0.80}
 MINIMUM = 0.90
 
@@ -92,6 +95,7 @@ def load(path: pathlib.Path) -> list[dict[str, Any]]:
         (HELDOUT_9, 30, (0.20, 0.30)),
         (HELDOUT_10, 25, (0.45, 0.55)),
         (HELDOUT_11, 30, (0.20, 0.30)),
+        (HELDOUT_12, 30, (0.20, 0.30)),
     ],
     ids=SET_IDS[1:],
 )
