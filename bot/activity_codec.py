@@ -117,20 +117,34 @@ def parse_iso(text: str) -> datetime:
     if month == "00":  # isodate reads month 0 as January
         return Deserializer.deserialize_iso(text)
     tzinfo = None
+    offset_minutes = 0
     if zone == "Z":
         tzinfo = ISODATE_UTC
     elif zone is not None:
         sign = -1 if zone[0] == "-" else 1
-        tzinfo = FixedOffset(sign * int(zone_hours), sign * int(zone_minutes or 0), zone)
+        offset_minutes = int(zone_hours) * 60 + int(zone_minutes or 0)
+        tzinfo = _offsets.get(zone)
+        if tzinfo is None:
+            if len(_offsets) >= MAX_OFFSETS:
+                _offsets.clear()
+            tzinfo = _offsets[zone] = FixedOffset(sign * int(zone_hours), sign * int(zone_minutes or 0), zone)
     microsecond = int(fraction[:6].ljust(6, "0")) if fraction else 0
+    number = int(year)
     try:
-        value = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), microsecond, tzinfo)
+        value = datetime(number, int(month), int(day), int(hour), int(minute), int(second), microsecond, tzinfo)
+        # Only a first or last year, or an offset of a day or more, can put the time in UTC out of range.
+        if 1 < number < 9999 and offset_minutes < 24 * 60:
+            return value
         year_in_utc = value.utctimetuple().tm_year
     except (ValueError, OverflowError):
         return Deserializer.deserialize_iso(text)  # raises msrest's DeserializationError
     if not 1 <= year_in_utc <= 9999:
         return Deserializer.deserialize_iso(text)
     return value
+
+
+MAX_OFFSETS = 256  # distinct offsets as written ("+01:00", "+0100", "+01"); a handful in practice
+_offsets: dict[str, FixedOffset] = {}  # one tzinfo per offset as written: immutable, so shared
 
 
 def format_iso(value: datetime) -> str:

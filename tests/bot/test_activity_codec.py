@@ -459,15 +459,39 @@ def test_any_timestamp_reads_as_msrest_reads(key: str, text: str) -> None:
     check_inbound(teams_activity(**{key: text}))
 
 
-@settings(max_examples=1000, deadline=None)
-@given(iso_strings)
-def test_parse_iso_is_msrest_deserialize_iso(text: str) -> None:
+def check_parse_iso(text: str) -> None:
     expected, error = outcome(Deserializer.deserialize_iso, text)
     if error is not None:
         with pytest.raises(type(error)):
             parse_iso(text)
     else:
         assert_same(parse_iso(text), expected)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(iso_strings)
+def test_parse_iso_is_msrest_deserialize_iso(text: str) -> None:
+    check_parse_iso(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0001-01-01T00:30:00+01:00",  # before year 1 in UTC
+        "0001-01-01T05:00:00-01:00",
+        "0002-01-01T00:00:00+23:00",
+        "9998-12-31T23:00:00-23:00",
+        "9999-12-31T23:00:00-02:00",  # after year 9999 in UTC
+        "9999-12-31T23:00:00+02:00",
+        "2026-01-01T00:00:00+23:59",
+        "2026-01-01T00:00:00+24:00",  # an offset of a day or more
+        "2026-01-01T00:00:00+99:99",
+        "2026-01-01T00:00:00-00:00",
+    ],
+)
+def test_parse_iso_at_the_edges_of_the_range_is_msrest_deserialize_iso(text: str) -> None:
+    """The short cut past the UTC range check holds only strictly inside it."""
+    check_parse_iso(text)
 
 
 ZONES = [
