@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from botbuilder.schema import Activity
@@ -121,13 +122,9 @@ def parse_iso(text: str) -> datetime:
     if zone == "Z":
         tzinfo = ISODATE_UTC
     elif zone is not None:
-        sign = -1 if zone[0] == "-" else 1
-        offset_minutes = int(zone_hours) * 60 + int(zone_minutes or 0)
-        tzinfo = _offsets.get(zone)
-        if tzinfo is None:
-            if len(_offsets) >= MAX_OFFSETS:
-                _offsets.clear()
-            tzinfo = _offsets[zone] = FixedOffset(sign * int(zone_hours), sign * int(zone_minutes or 0), zone)
+        hours, minutes = int(zone_hours), int(zone_minutes or 0)
+        offset_minutes = hours * 60 + minutes
+        tzinfo = _fixed_offset(zone, hours, minutes)
     microsecond = int(fraction[:6].ljust(6, "0")) if fraction else 0
     number = int(year)
     try:
@@ -143,8 +140,11 @@ def parse_iso(text: str) -> datetime:
     return value
 
 
-MAX_OFFSETS = 256  # distinct offsets as written ("+01:00", "+0100", "+01"); a handful in practice
-_offsets: dict[str, FixedOffset] = {}  # one tzinfo per offset as written: immutable, so shared
+@lru_cache(maxsize=256)  # distinct offsets as written ("+01:00", "+0100", "+01"): a handful in practice
+def _fixed_offset(zone: str, hours: int, minutes: int) -> FixedOffset:
+    """isodate's tzinfo for an offset as written; immutable, so one is shared by every timestamp."""
+    sign = -1 if zone[0] == "-" else 1
+    return FixedOffset(sign * hours, sign * minutes, zone)
 
 
 def format_iso(value: datetime) -> str:

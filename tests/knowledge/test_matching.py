@@ -123,42 +123,42 @@ def test_questions_outside_the_guidance_get_no_answer(kb: KnowledgeBase, questio
 
 
 @pytest.mark.parametrize(
-    ("inflected", "base"),
-    [("informationen", "information"), ("tidsplanen", "tidsplan"), ("presstalespersoner", "presstalesperson")],
-)
-def test_a_definite_or_plural_form_means_what_its_base_form_means(kb: KnowledgeBase, inflected: str, base: str) -> None:
-    """The stemmer gives these a key of their own ("informationen" -> information, "information" -> informatio)."""
-    question = "Var finns {} om återgången till kontoret?"
-    with_inflected = kb.answer(question.format(inflected), today=LATER)
-    with_base = kb.answer(question.format(base), today=LATER)
-    assert with_inflected.entry == with_base.entry
-    assert with_inflected.score == with_base.score
-    assert with_inflected.answered == with_base.answered
-
-
-@pytest.mark.parametrize(
-    ("framed", "bare"),
+    ("worded", "plain", "answered"),
     [
-        ("Berätta om lärdomarna från chefsforum", "lärdomarna från chefsforum"),
-        ("Ge mig tips för distansmöten", "tips för distansmöten"),
-        ("I want to know who the ambassadors are", "who the ambassadors are"),
-        ("Tell me about the return to the office", "the return to the office"),
+        # The stemmer gives these a key of their own ("informationen" -> information, "information" -> informatio).
+        (
+            "Var finns informationen om återgången till kontoret?",
+            "Var finns information om återgången till kontoret?",
+            None,
+        ),
+        ("Var finns tidsplanen om återgången till kontoret?", "Var finns tidsplan om återgången till kontoret?", None),
+        (
+            "Var finns presstalespersoner om återgången till kontoret?",
+            "Var finns presstalesperson om återgången till kontoret?",
+            None,
+        ),
+        # "Berätta om", "ge mig", "tell me", "I want to know" say how to answer, not what about.
+        ("Berätta om lärdomarna från chefsforum", "lärdomarna från chefsforum", True),
+        ("Ge mig tips för distansmöten", "tips för distansmöten", True),
+        ("I want to know who the ambassadors are", "who the ambassadors are", True),
+        ("Tell me about the return to the office", "the return to the office", True),
+        # An English contraction is not an unknown word ("we're" -> "re").
+        (
+            "Who reminds us of the guidelines when we're back?",
+            "Who reminds us of the guidelines when we are back?",
+            True,
+        ),
     ],
 )
-def test_a_request_is_answered_like_the_question_it_wraps(kb: KnowledgeBase, framed: str, bare: str) -> None:
-    """ "Berätta om", "ge mig", "tell me", "I want to know" say how to answer, not what about."""
-    with_framing = kb.answer(framed, today=LATER)
-    without = kb.answer(bare, today=LATER)
-    assert with_framing.answered
-    assert (with_framing.entry, with_framing.score) == (without.entry, without.score)
-
-
-def test_english_contractions_do_not_count_as_unknown_words(kb: KnowledgeBase) -> None:
-    spelled_out = kb.answer("Who reminds us of the guidelines when we are back?", today=LATER)
-    contracted = kb.answer("Who reminds us of the guidelines when we're back?", today=LATER)
-    assert contracted.answered
-    assert contracted.entry == spelled_out.entry
-    assert contracted.score == spelled_out.score
+def test_the_same_question_worded_otherwise_gets_the_same_answer(
+    kb: KnowledgeBase, worded: str, plain: str, answered: bool | None
+) -> None:
+    """Inflections, request framings and contractions change how a question is written, not what it asks."""
+    other = kb.answer(worded, today=LATER)
+    same = kb.answer(plain, today=LATER)
+    assert (other.entry, other.score, other.answered) == (same.entry, same.score, same.answered)
+    if answered is not None:
+        assert other.answered is answered
 
 
 @pytest.mark.parametrize("question", ["Får jag låna hem kontorsstolen?", "kontorsstol hemma"])
