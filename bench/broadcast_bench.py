@@ -1,7 +1,7 @@
 """One lägesbild to 1,000 channels through the local connector, within Teams' limits, with 5 % faults.
 
 The whole production path: the report is published (outbox rows written), one delivery worker
-sends through the real ChannelGateway/CloudAdapter over HTTP to bot.local_connector, which
+sends through the real ChannelGateway/CloudAdapter over HTTP to bot.transport.local_connector, which
 answers 5 % of the requests with 429 + Retry-After or a 5xx. Teams' limits come from Settings
 (per conversation 7/1 s, 8/2 s, 60/30 s, 1,800/h; 50 a second overall) and are checked on the
 connector's own arrival times of every request, failed ones included.
@@ -34,11 +34,11 @@ from bot.broadcast import build_broadcast
 from bot.broadcast.audit import Actor
 from bot.broadcast.lagesbild import ReportInput
 from bot.broadcast.rate_limit import Limit
-from bot.channel import ChannelGateway
 from bot.clock import SystemClock
 from bot.config import PROJECT_ROOT, Settings
-from bot.db import Database
-from bot.local_connector import LocalConnector
+from bot.storage import Database
+from bot.transport.channel import ChannelGateway
+from bot.transport.local_connector import LocalConnector
 
 HR_ID = "00000000-0000-0000-0000-0000000000a1"  # the example HR person in content/roles.yaml
 BOT = {"id": "28:guidance-bot", "name": "Distansstöd"}

@@ -7,7 +7,7 @@ One run starts each bot as a real server process, in turn:
 * ours           `python -m bot` as served by default, with the real content and a fresh SQLite
                  database: a knowledge-base question answered with an Adaptive Card, user and
                  walkthrough state read, user state written every turn. Messages are journaled and
-                 acknowledged, then their turns run (DEFER_TURNS, bot/turn_journal.py).
+                 acknowledged, then their turns run (DEFER_TURNS, bot/transport/turn_journal.py).
 * ours-after-turn  the same with DEFER_TURNS=0: the POST is answered only when the turn has finished.
 
 It drives each over HTTP with Teams-shaped message activities (msteams, personal conversations,
@@ -57,7 +57,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.local_connector import LocalConnector  # noqa: E402
+from bot.transport.local_connector import LocalConnector  # noqa: E402
 
 # Real questions from content/knowledge, Swedish and English, each answered by the knowledge base.
 QUESTIONS = [

@@ -31,7 +31,7 @@ from load_bench import activity  # noqa: E402
 
 from bot.app import create_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.local_connector import LocalConnector  # noqa: E402
+from bot.transport.local_connector import LocalConnector  # noqa: E402
 
 
 async def run(n: int, users: int, profile: cProfile.Profile | None, defer: bool) -> float:

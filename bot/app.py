@@ -17,21 +17,22 @@ from botbuilder.core import ConversationState, UserState
 from botframework.connector.auth import BotFrameworkAuthentication
 from sqlalchemy import text
 
-from bot.bot_states import GuidanceConversationState, GuidanceUserState
 from bot.broadcast import build_broadcast
-from bot.channel import ChannelGateway
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content_errors import ContentError, ContentProblem
-from bot.db import Database
-from bot.endpoint import messages_handler
-from bot.features import Feature
-from bot.feedback import FeedbackRepository
+from bot.conversation.features import Feature
+from bot.conversation.feedback import FeedbackRepository
+from bot.conversation.language import turn_failed_text
+from bot.conversation.roles import RoleDirectory
+from bot.conversation.teams_bot import GuidanceBot
 from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.roles import RoleDirectory
-from bot.storage import SqlStorage
-from bot.teams_bot import GuidanceBot
-from bot.turn_journal import TurnJournal
+from bot.storage import Database
+from bot.storage.bot_states import GuidanceConversationState, GuidanceUserState
+from bot.storage.kv_store import SqlStorage
+from bot.transport.channel import ChannelGateway
+from bot.transport.endpoint import messages_handler
+from bot.transport.turn_journal import TurnJournal
 from dialogs import ResultStore, WalkthroughFeature, load_walkthroughs
 from dialogs.definitions import WalkthroughCatalog
 
@@ -76,7 +77,7 @@ def build_services(
     user_state = GuidanceUserState(storage)
     feedback = FeedbackRepository(db, clock)
     journal = TurnJournal(db, clock, owner=replica_id(), lease=timedelta(seconds=settings.turn_lease_seconds))
-    gateway = ChannelGateway(settings, auth, journal)
+    gateway = ChannelGateway(settings, auth, journal, error_reply=turn_failed_text)
     # Roles come from content/roles.yaml (validated with the other broadcast content).
     broadcast, roles = build_broadcast(settings, db, clock, gateway)
     # Broadcasts first: their on_message only records the conversation reference, on every message.
@@ -173,7 +174,7 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
         },
     )
     yield
-    await services.storage.close()  # the SQLite worker's own connections (bot/sqlite_runner.py)
+    await services.storage.close()  # the SQLite worker's own connections (bot/storage/sqlite_runner.py)
     await services.db.close()
 
 
@@ -191,7 +192,7 @@ _heap_frozen = False
 
 
 # Collect the youngest generation after this many new container objects (Python's default: 700).
-# A turn's objects are freed by reference counting as it ends (bot/adapter.py), so a collection
+# A turn's objects are freed by reference counting as it ends (bot/transport/adapter.py), so a collection
 # mostly finds the live objects of the turns in flight and frees nothing; at 700 the collector ran
 # every few turns and took ~3% of the CPU.
 GC_YOUNG_THRESHOLD = 10_000

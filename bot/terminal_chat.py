@@ -15,10 +15,10 @@ import aiohttp
 from aiohttp import web
 
 from bot.app import create_app
-from bot.cards import card_text
 from bot.config import Settings
-from bot.local_connector import LocalConnector
+from bot.conversation.cards import card_text
 from bot.logs import configure_logging
+from bot.transport.local_connector import LocalConnector
 
 
 class TerminalClient:

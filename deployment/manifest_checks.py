@@ -42,7 +42,7 @@ class CommandMatch(Protocol):
 
 
 class CommandTable(Protocol):
-    """What the check needs from bot.commands.CommandTable."""
+    """What the check needs from bot.conversation.commands.CommandTable."""
 
     def match(self, text: str) -> CommandMatch | None: ...
 
@@ -207,7 +207,7 @@ def command_problems(
     The titles of one command in the different languages must also lead to the same bot command, and that command
     must be open to everyone, since every user sees the same menus.
     """
-    from bot.commands import normalize_command_text
+    from bot.conversation.commands import normalize_command_text
 
     default_tag = manifest.get("localizationInfo", {}).get("defaultLanguageTag", "en")
     problems: list[str] = []

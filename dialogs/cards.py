@@ -11,7 +11,7 @@ from typing import Any
 
 from botbuilder.schema import Activity
 
-from bot.cards import card_activity
+from bot.conversation.cards import card_activity
 from dialogs.definitions import Question, Walkthrough
 from dialogs.engine import Result
 from dialogs.texts import wt

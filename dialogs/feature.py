@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 from botbuilder.core import BotState, MessageFactory, Storage, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet
 
-from bot.bot_states import GuidancePrivateConversationState
 from bot.clock import Clock
-from bot.commands import Command, CommandCall, CommandTable, normalize_command_text
-from bot.features import FeatureBase
+from bot.conversation.commands import Command, CommandCall, CommandTable, normalize_command_text
+from bot.conversation.features import FeatureBase
+from bot.storage.bot_states import GuidancePrivateConversationState
 from dialogs.cards import ACTION, choice_activity, list_activity, result_activity, submit
 from dialogs.definitions import Walkthrough, WalkthroughCatalog
 from dialogs.engine import Result

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz
 
-from bot.commands import normalize_command_text
+from bot.conversation.commands import normalize_command_text
 from dialogs.definitions import Choice
 
 CONTROL_WORDS = {

@@ -11,8 +11,8 @@ from botbuilder.core import TurnContext
 from sqlalchemy import delete, insert, select
 
 from bot.clock import Clock
-from bot.db import Database
-from bot.db.tables import walkthrough_results
+from bot.storage import Database
+from bot.storage.tables import walkthrough_results
 from dialogs.engine import Result
 
 

@@ -16,7 +16,7 @@ from botbuilder.core import TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
 from bot.clock import Clock
-from bot.language import detect_language
+from bot.conversation.language import detect_language
 from dialogs.cards import ACTION, question_activity
 from dialogs.definitions import Walkthrough, WalkthroughCatalog
 from dialogs.engine import LATER, MAX_NOTE, NOT_RELEVANT, Answer, choice_of, compose_result, next_after, replay

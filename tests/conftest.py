@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
-from bot.db import Database
-from bot.local_connector import LocalConnector
+from bot.storage import Database
+from bot.transport.local_connector import LocalConnector
 
 PG_HOST = os.environ.get("TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("TEST_PG_PORT", "5432"))

@@ -15,8 +15,8 @@ import pytest
 from aiohttp import web
 
 from bot.config import PROJECT_ROOT
-from bot.local_connector import LocalConnector
-from tests.bot.activities import message
+from bot.transport.local_connector import LocalConnector
+from tests.activities import message
 from tests.service_process import ServiceProcess, free_port
 
 pytestmark = pytest.mark.e2e

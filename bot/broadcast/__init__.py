@@ -5,10 +5,10 @@ from __future__ import annotations
 from bot.broadcast.content import BroadcastContent, load_broadcast_content
 from bot.broadcast.feature import BroadcastFeature
 from bot.broadcast.roles import YamlRoleDirectory
-from bot.channel import ChannelGateway
 from bot.clock import Clock
 from bot.config import Settings
-from bot.db import Database
+from bot.storage import Database
+from bot.transport.channel import ChannelGateway
 
 
 def build_broadcast(

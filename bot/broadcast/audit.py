@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.db import Database
-from bot.db.tables import audit_log
+from bot.storage import Database
+from bot.storage.tables import audit_log
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from bot.broadcast.content import Section, Template
 from bot.broadcast.lagesbild import ACTIVATED, ORDINARY, Report
 from bot.broadcast.outbox import BroadcastSummary
 from bot.broadcast.texts import LAGESBILD_FORMAT, MODE_NAMES, bt
-from bot.cards import card_activity
+from bot.conversation.cards import card_activity
 
 ACTION_PREVIEW = "bc_lagesbild_preview"
 ACTION_PUBLISH = "bc_lagesbild_publish"

@@ -19,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.broadcast.audit import Actor, audit
 from bot.clock import Clock
-from bot.connector_pool import TtlCache
-from bot.db import Database
-from bot.db.tables import conversation_refs
-from bot.db.upsert import upsert
 from bot.plain_json import dump_json
+from bot.storage import Database
+from bot.storage.tables import conversation_refs
+from bot.storage.upsert import upsert
+from bot.transport.http_sender import TtlCache
 
 ACTIVE = "active"
 GONE = "gone"

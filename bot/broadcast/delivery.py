@@ -30,8 +30,8 @@ from botbuilder.schema import Activity, ConversationReference
 from bot.broadcast.conversations import ConversationRegistry
 from bot.broadcast.outbox import Outbox, OutboxRow
 from bot.broadcast.rate_limit import RateLimiter
-from bot.channel import ChannelGateway, DeliveryError
 from bot.clock import Clock
+from bot.transport.channel import ChannelGateway, DeliveryError
 
 log = logging.getLogger(__name__)
 

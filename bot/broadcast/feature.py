@@ -48,13 +48,13 @@ from bot.broadcast.roles import AMBASSADOR, HR, MANAGER, YamlRoleDirectory
 from bot.broadcast.schedule_math import next_slot_after, pause_covering
 from bot.broadcast.scheduler import BroadcastScheduler
 from bot.broadcast.texts import DAY_NAMES, REMINDER_EXAMPLES, bt, format_moment
-from bot.channel import ChannelGateway
 from bot.clock import Clock
-from bot.commands import Command, CommandCall
 from bot.config import Settings
-from bot.db import Database
-from bot.features import FeatureBase
-from bot.texts import t
+from bot.conversation.commands import Command, CommandCall
+from bot.conversation.features import FeatureBase
+from bot.conversation.texts import t
+from bot.storage import Database
+from bot.transport.channel import ChannelGateway
 
 log = logging.getLogger(__name__)
 

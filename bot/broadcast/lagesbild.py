@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.broadcast.audit import Actor, audit
 from bot.broadcast.content import Section
 from bot.broadcast.outbox import aware
-from bot.db import Database
-from bot.db.tables import lagesbild_reports
+from bot.storage import Database
+from bot.storage.tables import lagesbild_reports
 
 DRAFT = "draft"
 READY = "ready"

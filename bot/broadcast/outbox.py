@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.broadcast.audit import Actor, audit
 from bot.broadcast.conversations import Target
 from bot.clock import Clock
-from bot.db import Database
-from bot.db.tables import broadcasts, outbox
+from bot.storage import Database
+from bot.storage.tables import broadcasts, outbox
 
 PENDING = "pending"
 DELIVERED = "delivered"

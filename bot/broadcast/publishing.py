@@ -24,7 +24,7 @@ from bot.broadcast.roles import YamlRoleDirectory
 from bot.broadcast.schedule_math import latest_slot_at_or_before
 from bot.broadcast.texts import bt, format_moment
 from bot.clock import Clock
-from bot.db import Database
+from bot.storage import Database
 
 
 class Publisher:

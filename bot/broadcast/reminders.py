@@ -13,8 +13,8 @@ from bot.broadcast.audit import Actor, audit
 from bot.broadcast.outbox import aware
 from bot.broadcast.reminder_syntax import ReminderRequest
 from bot.broadcast.schedule_math import WeeklyRule
-from bot.db import Database
-from bot.db.tables import reminders
+from bot.storage import Database
+from bot.storage.tables import reminders
 
 ACTIVE = "active"
 DONE = "done"

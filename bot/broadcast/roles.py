@@ -10,7 +10,7 @@ AMBASSADOR = "ambassador"
 
 
 class YamlRoleDirectory:
-    """A RoleDirectory (bot.roles) built from validated content; everyone not listed is an employee."""
+    """A RoleDirectory (bot.conversation.roles) built from validated content; everyone not listed is an employee."""
 
     def __init__(self, content: BroadcastContent) -> None:
         self._roles: dict[str, set[str]] = {}

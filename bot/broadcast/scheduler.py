@@ -38,8 +38,8 @@ from bot.broadcast.schedule_math import (
     shift_rule,
 )
 from bot.clock import Clock
-from bot.db import Database
-from bot.db.tables import job_runs, reminders
+from bot.storage import Database
+from bot.storage.tables import job_runs, reminders
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -262,7 +262,7 @@ class BroadcastScheduler:
             # Create APScheduler's table under the schema lock, so replicas starting together do not race.
             from sqlalchemy import text
 
-            from bot.db.database import SCHEMA_LOCK_KEY
+            from bot.storage.database import SCHEMA_LOCK_KEY
 
             with store.engine.begin() as conn:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})

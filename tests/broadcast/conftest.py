@@ -11,8 +11,8 @@ import pytest
 from bot.app import create_app
 from bot.broadcast import BroadcastFeature
 from bot.clock import Clock, ManualClock
-from bot.db import Database
-from bot.local_connector import LocalConnector
+from bot.storage import Database
+from bot.transport.local_connector import LocalConnector
 from tests.broadcast.helpers import Chat, settings_for
 from tests.broadcast.rig import FeatureFactory, make_feature
 

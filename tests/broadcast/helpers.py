@@ -14,10 +14,10 @@ from aiohttp.test_utils import TestClient
 
 from bot.app import SERVICES, Services
 from bot.broadcast.feature import BroadcastFeature
-from bot.cards import card_text
 from bot.clock import ManualClock
 from bot.config import PROJECT_ROOT, Settings
-from bot.local_connector import LocalConnector
+from bot.conversation.cards import card_text
+from bot.transport.local_connector import LocalConnector
 
 BOT = {"id": "28:guidance-bot", "name": "Distansstöd"}
 TENANT = "t1"

@@ -17,11 +17,11 @@ from bot.broadcast import BroadcastFeature, build_broadcast
 from bot.broadcast.audit import Actor
 from bot.broadcast.conversations import Target
 from bot.broadcast.outbox import Enqueued
-from bot.channel import ChannelGateway
 from bot.clock import Clock
 from bot.config import Settings
-from bot.db import Database
-from bot.local_connector import LocalConnector
+from bot.storage import Database
+from bot.transport.channel import ChannelGateway
+from bot.transport.local_connector import LocalConnector
 from tests.broadcast.helpers import HR_ID, bot_added_to_team, content_dir, personal
 
 Fault = Callable[[str, int], web.Response | None]  # (conversation id, attempt number for it) -> answer

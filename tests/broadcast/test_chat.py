@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.broadcast.audit import audit_entries
 from bot.broadcast.cards import ACTION_PREVIEW, ACTION_PUBLISH, ACTION_SCHEDULE
 from bot.clock import ManualClock
-from bot.db.tables import conversation_refs
+from bot.storage.tables import conversation_refs
 from tests.broadcast.helpers import (
     AMBASSADOR_KSF,
     AMBASSADOR_KULTUR,

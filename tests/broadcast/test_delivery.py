@@ -15,9 +15,9 @@ from bot.broadcast.conversations import GONE
 from bot.broadcast.delivery import WorkerSettings
 from bot.broadcast.rate_limit import TEAMS_OVERALL, TEAMS_PER_CONVERSATION
 from bot.clock import ManualClock, SystemClock
-from bot.db import Database
-from bot.db.tables import conversation_refs, outbox
-from bot.local_connector import LocalConnector
+from bot.storage import Database
+from bot.storage.tables import conversation_refs, outbox
+from bot.transport.local_connector import LocalConnector
 from tests.broadcast.helpers import FakeTime, text_of
 from tests.broadcast.limits import violations
 from tests.broadcast.rig import FeatureFactory, RequestLog, add_channels, add_personal_chat, broadcast, install_faults

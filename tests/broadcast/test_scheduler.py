@@ -15,9 +15,9 @@ from bot.broadcast.reminder_syntax import ReminderRequest
 from bot.broadcast.schedule_math import next_slot_after
 from bot.broadcast.scheduler import JOB_HR_REMINDER, JOB_LAGESBILD
 from bot.clock import ManualClock
-from bot.db import Database
-from bot.db.tables import broadcasts, job_runs
-from bot.local_connector import LocalConnector
+from bot.storage import Database
+from bot.storage.tables import broadcasts, job_runs
+from bot.transport.local_connector import LocalConnector
 from tests.broadcast.helpers import AMBASSADOR_KSF, HR_ID, KSF_CHANNEL, FakeTime, text_of
 from tests.broadcast.rig import FeatureFactory, add_channels, add_personal_chat
 

@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 
 from bot.app import SERVICES, create_app
 from bot.broadcast import BroadcastFeature
-from bot.local_connector import LocalConnector
+from bot.transport.local_connector import LocalConnector
 from tests.broadcast.helpers import settings_for
 from tests.broadcast.rig import add_channels, broadcast
 

@@ -18,7 +18,7 @@ import pytest
 from jsonschema import Draft4Validator
 from PIL import Image
 
-from bot.commands import Command, CommandCall, CommandTable
+from bot.conversation.commands import Command, CommandCall, CommandTable
 from deployment import manifest_checks
 from deployment.build_app_package import TEAMS_DIR, PackageConfig, build_package
 from deployment.manifest_checks import (

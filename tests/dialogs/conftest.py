@@ -18,13 +18,13 @@ from botbuilder.core import TurnContext
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 
-from bot.cards import card_text
 from bot.clock import ManualClock
-from bot.commands import CommandTable
 from bot.config import PROJECT_ROOT
-from bot.db import Database
-from bot.language import language_for
-from bot.storage import SqlStorage
+from bot.conversation.cards import card_text
+from bot.conversation.commands import CommandTable
+from bot.conversation.language import language_for
+from bot.storage import Database
+from bot.storage.kv_store import SqlStorage
 from dialogs import ResultStore, WalkthroughFeature, load_walkthroughs
 from dialogs.definitions import WalkthroughCatalog
 

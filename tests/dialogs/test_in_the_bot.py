@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_services
-from bot.cards import card_text
 from bot.clock import ManualClock
 from bot.config import PROJECT_ROOT
 from bot.content_errors import ContentError
-from tests.bot.harness import BotHarness, bot_settings
+from bot.conversation.cards import card_text
 from tests.dialogs.conftest import current_question, find_action
+from tests.harness import BotHarness, bot_settings
 
 
 @pytest.fixture

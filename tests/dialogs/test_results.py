@@ -10,7 +10,7 @@ from botbuilder.schema import ChannelAccount
 from sqlalchemy import func, select
 
 from bot.clock import ManualClock
-from bot.db.tables import kv_store, walkthrough_results
+from bot.storage.tables import kv_store, walkthrough_results
 from dialogs.definitions import WalkthroughCatalog
 from tests.dialogs.conftest import Chat, card_actions
 

@@ -29,12 +29,12 @@ from bot.broadcast import build_broadcast
 from bot.broadcast.audit import Actor
 from bot.broadcast.lagesbild import parse_report_text
 from bot.broadcast.outbox import PENDING
-from bot.channel import ChannelGateway
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.db import Database
-from bot.db.tables import broadcasts, job_runs, outbox
-from bot.local_connector import LocalConnector
+from bot.storage import Database
+from bot.storage.tables import broadcasts, job_runs, outbox
+from bot.transport.channel import ChannelGateway
+from bot.transport.local_connector import LocalConnector
 from tests.broadcast.helpers import HR_ID, MANAGER_ID, bot_added_to_team, content_dir, personal, text_of
 from tests.conftest import create_pg_schema, drop_pg_schema, postgres_url_for_schema, require_postgres
 from tests.service_process import ServiceProcess as Replica

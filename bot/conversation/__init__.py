@@ -1,0 +1,1 @@
+"""The conversation: routing a message, commands, cards, texts and languages."""

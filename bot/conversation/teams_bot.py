@@ -1,0 +1,359 @@
+"""The Teams bot: every incoming message is routed in `on_message_activity`, top to bottom."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import date
+from http import HTTPStatus
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from botbuilder.core import ActivityHandler, ConversationState, InvokeResponse, MessageFactory, TurnContext, UserState
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import ActivityTypes, ChannelAccount, Mention
+
+from bot.clock import Clock
+from bot.conversation.cards import answer_activity
+from bot.conversation.commands import Command, CommandCall, CommandTable, normalize_command_text
+from bot.conversation.features import Feature
+from bot.conversation.feedback import FeedbackRepository
+from bot.conversation.language import language_for
+from bot.conversation.roles import RoleDirectory
+from bot.conversation.texts import t
+from bot.knowledge import KnowledgeBase
+from bot.storage.kv_store import SqlStorage
+
+log = logging.getLogger(__name__)
+
+ROLE_NAMES = {
+    "hr": {"sv": "HR", "en": "HR"},
+    "manager": {"sv": "chefer", "en": "managers"},
+    "ambassador": {"sv": "ambassadörer", "en": "ambassadors"},
+}
+
+
+class GuidanceBot(TeamsActivityHandler):
+    """Answers questions from the guidance and hands other turns to the features that own them."""
+
+    def __init__(
+        self,
+        *,
+        knowledge: KnowledgeBase,
+        conversation_state: ConversationState,
+        user_state: UserState,
+        storage: SqlStorage,
+        feedback: FeedbackRepository,
+        roles: RoleDirectory,
+        clock: Clock,
+        timezone: str = "Europe/Stockholm",
+        features: Sequence[Feature] = (),
+    ) -> None:
+        self.knowledge = knowledge
+        self.storage = storage
+        self.conversation_state = conversation_state
+        self.user_state = user_state
+        self.feedback = feedback
+        self.roles = roles
+        self.clock = clock
+        self.tz = ZoneInfo(timezone)
+        self.features = list(features)
+        self._last_suggestions = user_state.create_property("last_suggestions")
+        self.commands = CommandTable()
+        for command in self._own_commands():
+            self.commands.add(command)
+        for feature in self.features:
+            for command in feature.commands():
+                self.commands.add(command)
+
+    # ---- the turn -------------------------------------------------------------------------
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        token = None
+        if turn_context.activity.type == ActivityTypes.message:
+            # The states every message reads, in one round trip instead of one each.
+            states = [self.user_state, *(s for f in self.features for s in f.message_states())]
+            try:
+                keys = [s.get_storage_key(turn_context) for s in states]
+            except (TypeError, AttributeError):
+                keys = []  # no user or conversation id: the handlers deal with that message
+            if keys:
+                token = await self.storage.read_ahead(keys)
+        try:
+            await super().on_turn(turn_context)
+            # State is saved once per turn, after every handler ran (also for conversationUpdate).
+            await self.conversation_state.save_changes(turn_context)
+            await self.user_state.save_changes(turn_context)
+        finally:
+            if token is not None:
+                self.storage.end_read_ahead(token)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """Invokes we do not handle get 400 with a reason, not botbuilder's 501."""
+        response = await super().on_invoke_activity(turn_context)
+        if response is not None and response.status == HTTPStatus.NOT_IMPLEMENTED:
+            log.info("unsupported invoke", extra={"name": str(turn_context.activity.name)[:100]})
+            return InvokeResponse(status=HTTPStatus.BAD_REQUEST, body={"error": "unsupported invoke"})
+        return response
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        # 1. In channels and group chats we speak only when spoken to.
+        if self._needs_mention(turn_context) and not self._is_mentioned(turn_context):
+            return
+        text = (TurnContext.remove_recipient_mention(activity) or "").strip()
+        text = text.replace("\xa0", " ").strip()
+        # The content's own vocabulary tells Swedish from English best; then cheap markers, then the locale.
+        lang = self.knowledge.detect_language(text) if text else None
+        lang = lang or language_for(text, activity.locale)
+        value = activity.value if isinstance(activity.value, dict) else None
+
+        # 2. Card submits that belong to no conversation flow: feedback and suggested questions.
+        if value is not None and not text:
+            action = value.get("action")
+            if action == "feedback":
+                await self._on_feedback(turn_context, value)
+                return
+            if action == "ask" and isinstance(value.get("question"), str):
+                text = value["question"].strip()[:1000]
+                value = None
+
+        # 3. Features first: an active walkthrough owns the turn, and feature card submits.
+        for feature in self.features:
+            if value is not None and not text:
+                if await feature.on_submit(turn_context, value, lang):
+                    return
+            elif await feature.on_message(turn_context, text, lang):
+                return
+
+        # 4. No text we can read (an attachment, an unknown card submit).
+        if not text:
+            key = "unknown_submit" if value is not None else "no_text"
+            await turn_context.send_activity(t(key, lang))
+            return
+
+        # 5. Commands (help, topics, walkthroughs, lägesbild, reminders …).
+        call = self.commands.match(text)
+        if call is not None:
+            await self._run_command(turn_context, call)
+            return
+
+        # 6. "2" picks the second suggested question from the previous answer.
+        picked = await self._picked_suggestion(turn_context, text)
+        if picked:
+            text = picked
+
+        # 7. Everything else is a question for the guidance.
+        await self.answer_question(turn_context, text, lang)
+
+    # ---- questions ------------------------------------------------------------------------
+
+    async def answer_question(self, turn_context: TurnContext, question: str, lang: str | None = None) -> None:
+        """Answer from the knowledge base; also used by walkthroughs for questions asked mid-way."""
+        answer = self.knowledge.answer(question, lang=lang, today=self._today())
+        suggestions = [e.question(answer.lang) for e in answer.suggestions[:3]]
+        await self._last_suggestions.set(turn_context, suggestions)
+        extra: list[dict[str, Any]] = []
+        walkthrough = answer.entry.walkthrough if answer.answered and answer.entry is not None else None
+        if walkthrough:
+            extra = self._walkthrough_offer(walkthrough, answer.lang)
+        try:
+            await turn_context.send_activity(
+                answer_activity(
+                    answer.text,
+                    answer.lang,
+                    suggestions,
+                    answered=answer.answered,
+                    entry_id=answer.entry.id if answer.entry else None,
+                    question=question,
+                    extra_actions=extra,
+                )
+            )
+        finally:
+            # After the reply, so that the user does not wait for the bookkeeping; also when it failed.
+            log.info(
+                "question answered" if answer.answered else "question not answered",
+                extra={
+                    "entry": answer.entry.id if answer.entry else None,
+                    "score": round(answer.score, 3),
+                    "lang": answer.lang,
+                },
+            )
+            if not answer.answered:
+                await self.feedback.record_unanswered(
+                    question, answer.entry.id if answer.entry else None, answer.score, answer.lang
+                )
+
+    def _walkthrough_offer(self, walkthrough_id: str, lang: str) -> list[dict[str, Any]]:
+        for feature in self.features:
+            offer = getattr(feature, "offer_action", None)
+            if offer is not None:
+                action = offer(walkthrough_id, lang)
+                if action:
+                    return [action]
+        return []
+
+    async def _picked_suggestion(self, turn_context: TurnContext, text: str) -> str | None:
+        norm = normalize_command_text(text)
+        if not norm.isdigit():
+            return None
+        suggestions = await self._last_suggestions.get(turn_context) or []
+        index = int(norm) - 1
+        if 0 <= index < len(suggestions):
+            return str(suggestions[index])
+        return None
+
+    async def _on_feedback(self, turn_context: TurnContext, value: dict[str, Any]) -> None:
+        helpful = value.get("helpful") is True
+        raw_lang = value.get("lang")
+        lang = raw_lang if raw_lang in ("sv", "en") else language_for("", turn_context.activity.locale)
+        raw_entry = value.get("entry_id")
+        entry_id = raw_entry if isinstance(raw_entry, str) and self.knowledge.get(raw_entry) else None
+        raw_question = value.get("question")
+        question = raw_question if isinstance(raw_question, str) else ""
+        await self.feedback.record_feedback(entry_id, question, helpful, lang)
+        log.info("feedback recorded", extra={"entry": entry_id, "helpful": helpful})
+        await turn_context.send_activity(t("feedback_thanks_up" if helpful else "feedback_thanks_down", lang))
+
+    # ---- commands -------------------------------------------------------------------------
+
+    def _own_commands(self) -> list[Command]:
+        return [
+            Command(
+                key="help",
+                phrases={"sv": ("hjälp", "hjalp", "kommandon"), "en": ("help", "commands", "what can you do")},
+                description={"sv": "visar vad jag kan", "en": "shows what I can do"},
+                handler=self._cmd_help,
+            ),
+            Command(
+                key="topics",
+                phrases={"sv": ("ämnen", "amnen", "ämne"), "en": ("topics",)},
+                description={"sv": "listar ämnena jag kan svara på", "en": "lists the topics I can answer"},
+                handler=self._cmd_topics,
+            ),
+            Command(
+                key="hello",
+                phrases={
+                    "sv": ("hej", "hejsan", "hallå", "tjena", "god morgon", "god dag", "hej hej"),
+                    "en": ("hi", "hello", "hey", "good morning"),
+                },
+                description={"sv": "hälsar", "en": "says hello"},
+                handler=self._cmd_hello,
+                show_in_help=False,
+            ),
+            Command(
+                key="thanks",
+                phrases={"sv": ("tack", "tack så mycket", "tusen tack", "tackar"), "en": ("thanks", "thank you")},
+                description={"sv": "tack", "en": "thanks"},
+                handler=self._cmd_thanks,
+                show_in_help=False,
+            ),
+        ]
+
+    async def _cmd_hello(self, turn_context: TurnContext, call: CommandCall) -> None:
+        await turn_context.send_activity(MessageFactory.text(t("greeting", call.lang)))
+
+    async def _cmd_thanks(self, turn_context: TurnContext, call: CommandCall) -> None:
+        await turn_context.send_activity(MessageFactory.text(t("welcome", call.lang)))
+
+    def user_roles(self, turn_context: TurnContext) -> set[str]:
+        user = turn_context.activity.from_property
+        return self.roles.roles_of(getattr(user, "aad_object_id", None) if user else None)
+
+    async def _run_command(self, turn_context: TurnContext, call: CommandCall) -> None:
+        required = call.command.role
+        if required and required not in self.user_roles(turn_context):
+            role = ROLE_NAMES.get(required, {}).get(call.lang, required)
+            log.info("command refused", extra={"command": call.command.key, "role": required})
+            await turn_context.send_activity(t("not_allowed", call.lang, role=role))
+            return
+        await call.command.handler(turn_context, call)
+
+    async def _cmd_help(self, turn_context: TurnContext, call: CommandCall) -> None:
+        lines = [t("help_intro", call.lang), "", t("help_commands", call.lang)]
+        lines += self.commands.help_lines(call.lang, self.user_roles(turn_context))
+        await turn_context.send_activity(MessageFactory.text("\n".join(lines)))
+
+    async def _cmd_topics(self, turn_context: TurnContext, call: CommandCall) -> None:
+        lines = [t("topics_intro", call.lang)]
+        for topic in self.knowledge.topics():
+            title = topic.title.get(call.lang) or topic.title["sv"]
+            examples = "; ".join(e.question(call.lang) for e in topic.entries[:2])
+            lines.append(f"- **{title}** – {examples}")
+        await turn_context.send_activity(MessageFactory.text("\n".join(lines)))
+
+    # ---- conversation lifecycle -----------------------------------------------------------
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        """Members added/removed, without botbuilder's Teams path.
+
+        TeamsActivityHandler looks up every added member with an extra connector call and fails on a
+        conversationUpdate without channelData; we need neither, only who joined or left.
+        """
+        await ActivityHandler.on_conversation_update_activity(self, turn_context)
+
+    async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
+        recipient = turn_context.activity.recipient
+        bot_added = any(m.id == recipient.id for m in members_added if recipient)
+        personal = (turn_context.activity.conversation.conversation_type or "personal") == "personal"
+        if bot_added:
+            for feature in self.features:
+                await feature.on_installed(turn_context)
+        # Greet once per conversation: when the bot joins, or when a user opens a personal chat.
+        if bot_added or (personal and members_added):
+            await self._greet_once(turn_context)
+
+    async def on_members_removed_activity(
+        self, members_removed: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        recipient = turn_context.activity.recipient
+        if any(m.id == recipient.id for m in members_removed if recipient):
+            for feature in self.features:
+                await feature.on_removed(turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        for feature in self.features:
+            await feature.on_installed(turn_context)
+        await self._greet_once(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        for feature in self.features:
+            await feature.on_removed(turn_context)
+
+    async def _greet_once(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        conversation = activity.conversation.id if activity.conversation else None
+        if not conversation:
+            return
+        key = f"{activity.channel_id}/greeted/{conversation}"
+        if not await self.storage.create_if_absent(key, {"at": self.clock.now().isoformat()}):
+            return
+        log.info("greeted", extra={"activity_type": activity.type, "conversation": conversation})
+        lang = language_for("", turn_context.activity.locale)
+        await turn_context.send_activity(MessageFactory.text(t("greeting", lang)))
+
+    # ---- helpers --------------------------------------------------------------------------
+
+    def _today(self) -> date:
+        return self.clock.now().astimezone(self.tz).date()
+
+    @staticmethod
+    def _needs_mention(turn_context: TurnContext) -> bool:
+        conversation_type = (
+            turn_context.activity.conversation.conversation_type if turn_context.activity.conversation else None
+        )
+        return conversation_type in ("channel", "groupChat")
+
+    @staticmethod
+    def _is_mentioned(turn_context: TurnContext) -> bool:
+        activity = turn_context.activity
+        recipient_id = activity.recipient.id if activity.recipient else None
+        for entity in TurnContext.get_mentions(activity):
+            if isinstance(entity, Mention):
+                mentioned_id = entity.mentioned.id if entity.mentioned else None
+            else:  # a generic Entity keeps the mention's fields in additional_properties
+                mentioned = (getattr(entity, "additional_properties", None) or {}).get("mentioned")
+                mentioned_id = mentioned.get("id") if isinstance(mentioned, dict) else None
+            if mentioned_id is not None and mentioned_id == recipient_id:
+                return True
+        return False
