@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T", int, float)
 
@@ -47,6 +47,11 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be on or off (1/0, true/false), got {raw!r}")
 
 
+# Where the served service (from_env) differs from a Settings() built in code: tests want replies before the
+# POST returns and no background workers, a deployment wants both on.
+SERVED_DEFAULTS: dict[str, object] = {"broadcast_background": True, "defer_turns": True}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service reads from its environment; built once and passed down."""
@@ -64,7 +69,7 @@ class Settings:
     timezone: str = "Europe/Stockholm"
     max_body_bytes: int = 256 * 1024
     # Broadcasts (bot/broadcast). Background scheduler and delivery workers run with the app when
-    # BROADCAST_BACKGROUND is on: from_env defaults it on, a Settings() built in code (tests) off.
+    # BROADCAST_BACKGROUND is on (SERVED_DEFAULTS: on when served, off in a Settings() built in code).
     broadcast_background: bool = False
     delivery_concurrency: int = 16  # DELIVERY_CONCURRENCY: sends in flight per replica (the duplicate bound)
     delivery_max_attempts: int = 8  # DELIVERY_MAX_ATTEMPTS: tries before a row is marked failed
@@ -72,8 +77,7 @@ class Settings:
     delivery_send_timeout: float = 30.0  # DELIVERY_SEND_TIMEOUT: one send's time limit (< the lease)
     teams_limits_conversation: str = "7/1,8/2,60/30,1800/3600"  # TEAMS_LIMITS_CONVERSATION: count/seconds
     teams_limits_overall: str = "50/1"  # TEAMS_LIMITS_OVERALL: per app and tenant, count/seconds
-    # DEFER_TURNS: acknowledge a message once it is in the turn journal, then run its turn (from_env
-    # defaults it on, a Settings() built in code off, so tests see replies before the POST returns).
+    # DEFER_TURNS: acknowledge a message once it is in the turn journal, then run its turn (SERVED_DEFAULTS).
     defer_turns: bool = False
     turn_lease_seconds: float = 120.0  # TURN_LEASE_SECONDS: after this a journaled turn is replayed
     ack_wait_ms: float = 20.0  # ACK_WAIT_MS: how long a turn may run before the answer (then it is journaled)
@@ -92,34 +96,46 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        app_type = env.get("MicrosoftAppType", "").strip() or "MultiTenant"
+        app_type = env.get("MicrosoftAppType", "").strip() or cls.app_type
         if app_type not in {"MultiTenant", "SingleTenant", "UserAssignedMSI"}:
             raise ConfigError(
                 f"MicrosoftAppType must be MultiTenant, SingleTenant or UserAssignedMSI, got {app_type!r}"
             )
+        defaults: dict[str, Any] = {f.name: f.default for f in fields(cls)} | SERVED_DEFAULTS
+
+        def text(name: str, attr: str) -> str:
+            return env.get(name, "").strip() or defaults[attr]
+
+        def number(name: str, attr: str) -> int | float:
+            default = defaults[attr]
+            return _number(env, name, default, type(default))
+
+        def flag(name: str, attr: str) -> bool:
+            return _flag(env, name, defaults[attr])
+
         settings = cls(
             app_id=env.get("MicrosoftAppId", "").strip(),
             app_password=env.get("MicrosoftAppPassword", ""),
             app_type=app_type,
             app_tenant_id=env.get("MicrosoftAppTenantId", "").strip(),
-            host=env.get("HOST", "").strip() or "127.0.0.1",
-            port=_int(env, "PORT", 3978),
-            data_dir=Path(env.get("DATA_DIR", "").strip() or PROJECT_ROOT / "data"),
-            content_dir=Path(env.get("CONTENT_DIR", "").strip() or PROJECT_ROOT / "content"),
+            host=text("HOST", "host"),
+            port=int(number("PORT", "port")),
+            data_dir=Path(text("DATA_DIR", "data_dir")),
+            content_dir=Path(text("CONTENT_DIR", "content_dir")),
             database_url=env.get("DATABASE_URL", "").strip(),
-            log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
-            timezone=env.get("TIMEZONE", "").strip() or "Europe/Stockholm",
-            max_body_bytes=_int(env, "MAX_BODY_BYTES", 256 * 1024),
-            broadcast_background=_flag(env, "BROADCAST_BACKGROUND", True),
-            delivery_concurrency=_int(env, "DELIVERY_CONCURRENCY", 16),
-            delivery_max_attempts=_int(env, "DELIVERY_MAX_ATTEMPTS", 8),
-            delivery_lease_seconds=_float(env, "DELIVERY_LEASE_SECONDS", 90.0),
-            delivery_send_timeout=_float(env, "DELIVERY_SEND_TIMEOUT", 30.0),
-            teams_limits_conversation=env.get("TEAMS_LIMITS_CONVERSATION", "").strip() or "7/1,8/2,60/30,1800/3600",
-            teams_limits_overall=env.get("TEAMS_LIMITS_OVERALL", "").strip() or "50/1",
-            defer_turns=_flag(env, "DEFER_TURNS", True),
-            turn_lease_seconds=_float(env, "TURN_LEASE_SECONDS", 120.0),
-            ack_wait_ms=_float(env, "ACK_WAIT_MS", 20.0),
+            log_level=text("LOG_LEVEL", "log_level").upper(),
+            timezone=text("TIMEZONE", "timezone"),
+            max_body_bytes=int(number("MAX_BODY_BYTES", "max_body_bytes")),
+            broadcast_background=flag("BROADCAST_BACKGROUND", "broadcast_background"),
+            delivery_concurrency=int(number("DELIVERY_CONCURRENCY", "delivery_concurrency")),
+            delivery_max_attempts=int(number("DELIVERY_MAX_ATTEMPTS", "delivery_max_attempts")),
+            delivery_lease_seconds=float(number("DELIVERY_LEASE_SECONDS", "delivery_lease_seconds")),
+            delivery_send_timeout=float(number("DELIVERY_SEND_TIMEOUT", "delivery_send_timeout")),
+            teams_limits_conversation=text("TEAMS_LIMITS_CONVERSATION", "teams_limits_conversation"),
+            teams_limits_overall=text("TEAMS_LIMITS_OVERALL", "teams_limits_overall"),
+            defer_turns=flag("DEFER_TURNS", "defer_turns"),
+            turn_lease_seconds=float(number("TURN_LEASE_SECONDS", "turn_lease_seconds")),
+            ack_wait_ms=float(number("ACK_WAIT_MS", "ack_wait_ms")),
         )
         if app_type == "SingleTenant" and settings.app_id and not settings.app_tenant_id:
             raise ConfigError("MicrosoftAppTenantId is required when MicrosoftAppType is SingleTenant")

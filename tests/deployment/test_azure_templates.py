@@ -118,7 +118,7 @@ def test_the_container_gets_exactly_the_settings_the_bot_reads() -> None:
     names = set(re.findall(r"name: '([^']+)'", env_source))
     assert names == SETTINGS_ENV
     config = (ROOT / "bot" / "config.py").read_text(encoding="utf-8")
-    read = set(re.findall(r"env(?:\.get\(|, )\"([A-Za-z_]+)\"", config))
+    read = set(re.findall(r"(?:env\.get\(|env, |text\(|number\(|flag\()\"([A-Za-z_]+)\"", config))
     assert names <= read, f"the bot does not read {names - read}"
     assert "name: 'HOST'\n      value: '0.0.0.0'" in env_source
 
