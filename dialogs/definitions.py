@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from bot.content_errors import ContentError, ContentProblem
+from bot.content_yaml import parse_yaml, validate
 
 log = logging.getLogger(__name__)
 
@@ -224,46 +224,13 @@ def load_walkthroughs(content_dir: Path) -> WalkthroughCatalog:
 
 
 def _parse_file(path: Path, name: str, problems: list[ContentProblem]) -> Walkthrough | None:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        problems.append(ContentProblem(name, "", "", f"not valid YAML: {exc}"))
+    parsed = parse_yaml(path, name, problems)
+    if parsed is None:
         return None
-    if not isinstance(raw, dict):
+    if not isinstance(parsed.data, dict):
         problems.append(ContentProblem(name, "", "", "must be a mapping with id, title, questions …"))
         return None
-    try:
-        return Walkthrough.model_validate(raw)
-    except ValidationError as exc:
-        for error in exc.errors():
-            entry, where = _locate(raw, error["loc"])
-            problems.append(ContentProblem(name, entry, where, _message(error)))
-        return None
-
-
-def _locate(raw: dict[str, Any], loc: tuple[int | str, ...]) -> tuple[str, str]:
-    """Name the question (by its id) and the field inside it, as HR sees them in the file."""
-    entry = str(raw.get("id", ""))
-    parts = list(loc)
-    if len(parts) >= 2 and parts[0] == "questions" and isinstance(parts[1], int):
-        questions = raw.get("questions") or []
-        item = questions[parts[1]] if parts[1] < len(questions) else None
-        entry = str(item.get("id")) if isinstance(item, dict) and item.get("id") else f"questions[{parts[1]}]"
-        parts = parts[2:]
-    where = ""
-    for part in parts:
-        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
-    return entry, where
-
-
-def _message(error: Any) -> str:
-    if error["type"] == "missing":
-        return "is required"
-    if error["type"] == "extra_forbidden":
-        return "is not a known field (check the spelling, and quote texts that contain ': ' or ', ')"
-    if error["type"] == "string_type" and isinstance(error.get("input"), bool):
-        return "must be text: put it in quotes (YAML reads yes/no/on/off as true/false)"
-    return str(error["msg"])
+    return validate(Walkthrough, parsed, name, problems, entry=str(parsed.data.get("id", "")))
 
 
 def check_walkthrough(w: Walkthrough, name: str) -> list[ContentProblem]:

@@ -11,13 +11,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.broadcast.schedule_math import WEEKDAYS, Pause, WeeklyRule, weekday_number
 from bot.content_errors import ContentError, ContentProblem
+from bot.content_yaml import parse_yaml, validate
+
+M = TypeVar("M", bound=BaseModel)
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -210,41 +212,11 @@ class BroadcastContent:
         return [p.pause() for p in self.schedule.pauses if kind in p.applies_to]
 
 
-def _read_yaml(path: Path, problems: list[ContentProblem]) -> Any:
-    if not path.exists():
-        return None
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        problems.append(ContentProblem(path.name, "", "", f"not valid YAML: {exc}"))
-        return None
-
-
-def _validate(model: type[BaseModel], path: Path, problems: list[ContentProblem]) -> Any:
-    raw = _read_yaml(path, problems)
-    if raw is None:
-        return model()
-    if not isinstance(raw, dict):
-        problems.append(ContentProblem(path.name, "", "", "must be a mapping at the top level"))
-        return model()
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        for error in exc.errors():
-            entry, where = _locate(raw, error["loc"])
-            problems.append(ContentProblem(path.name, entry, where, error["msg"]))
-        return model()
-
-
-def _locate(raw: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str, str]:
-    """(entry, field) for an error location: list items are named by their id when they have one."""
-    if len(loc) >= 2 and isinstance(loc[1], int):
-        value = raw.get(loc[0])
-        items: list[Any] = value if isinstance(value, list) else []
-        item = items[loc[1]] if loc[1] < len(items) else None
-        name = str(item.get("id")) if isinstance(item, dict) and item.get("id") else f"{loc[0]}[{loc[1]}]"
-        return name, ".".join(str(p) for p in loc[2:])
-    return str(loc[0]) if loc else "", ".".join(str(p) for p in loc[1:])
+def _validate(model: type[M], path: Path, problems: list[ContentProblem]) -> M:
+    """The file's document; a missing file, or one with problems, gives the model's defaults."""
+    parsed = parse_yaml(path, path.name, problems, required=False)
+    found = validate(model, parsed, path.name, problems) if parsed is not None else None
+    return found if found is not None else model()
 
 
 def _duplicates(ids: list[str]) -> set[str]:

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from bot.content_errors import ContentError, ContentProblem
+from bot.content_yaml import parse_yaml, validate
 from bot.knowledge.analysis import Lexicon, SynonymGroup, SynonymSet
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.models import Entry, Source, Topic
@@ -26,12 +26,6 @@ M = TypeVar("M", bound=BaseModel)
 SOURCES_FILE = "sources.yaml"
 SYNONYMS_FILE = "synonyms.yaml"
 KNOWLEDGE_DIR = "knowledge"
-
-
-@dataclass(frozen=True)
-class _Parsed:
-    data: Any
-    node: yaml.Node | None
 
 
 @dataclass(frozen=True)
@@ -258,21 +252,10 @@ def _check_references(
 
 def _validated(path: pathlib.Path, model: type[M], problems: list[ContentProblem], collection: str) -> _Checked[M]:
     """Parse and validate one file; on failure add its problems and return no document."""
-    parsed = _parse(path, problems, collection)
+    parsed = parse_yaml(path, str(path), problems)
     if parsed is None:
         return _Checked(None, None)
-    ids = _raw_ids(parsed.data, collection)
-    if not isinstance(parsed.data, dict):
-        problems.append(ContentProblem(str(path), "", "", "the file must be a YAML mapping (key: value lines)"))
-        return _Checked(None, ids)
-    if _duplicate_keys(path, parsed, collection, problems):
-        return _Checked(None, ids)
-    try:
-        return _Checked(model.model_validate(parsed.data), ids)
-    except ValidationError as error:
-        for detail in error.errors():
-            problems.append(_problem(path, parsed, detail, collection))
-        return _Checked(None, ids)
+    return _Checked(validate(model, parsed, str(path), problems), _raw_ids(parsed.data, collection))
 
 
 def _raw_ids(data: Any, collection: str) -> set[str]:
@@ -280,124 +263,3 @@ def _raw_ids(data: Any, collection: str) -> set[str]:
     if not isinstance(items, list):
         return set()
     return {item["id"].strip() for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)}
-
-
-def _parse(path: pathlib.Path, problems: list[ContentProblem], collection: str) -> _Parsed | None:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        problems.append(ContentProblem(str(path), "", "", "the file is missing"))
-        return None
-    except (OSError, UnicodeDecodeError) as error:
-        problems.append(ContentProblem(str(path), "", "", f"cannot read the file: {error}"))
-        return None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        reason = getattr(error, "problem", None) or str(error)
-        problems.append(ContentProblem(str(path), "", "", f"YAML syntax error: {reason}{where}"))
-        return None
-    if data is None:
-        problems.append(ContentProblem(str(path), "", "", "the file is empty"))
-        return None
-    return _Parsed(data, node)
-
-
-def _duplicate_keys(path: pathlib.Path, parsed: _Parsed, collection: str, problems: list[ContentProblem]) -> bool:
-    """YAML silently keeps the last of two equal keys; an editor almost never means that."""
-    found = False
-    stack: list[tuple[yaml.Node, tuple[Any, ...]]] = [(parsed.node, ())] if parsed.node is not None else []
-    while stack:
-        current, where = stack.pop()
-        if isinstance(current, yaml.MappingNode):
-            seen: set[str] = set()
-            for key, value in current.value:
-                name = str(key.value)
-                if name in seen:
-                    found = True
-                    entry, field = _locate(parsed.data, collection, (*where, name))
-                    line = key.start_mark.line + 1
-                    problems.append(
-                        ContentProblem(str(path), entry, field, f"the key {name!r} appears twice (line {line})")
-                    )
-                seen.add(name)
-                stack.append((value, (*where, name)))
-        elif isinstance(current, yaml.SequenceNode):
-            stack.extend((item, (*where, number)) for number, item in enumerate(current.value))
-    return found
-
-
-def _locate(data: Any, collection: str, loc: tuple[Any, ...]) -> tuple[str, str]:
-    """(entry, field) for a location such as ("entries", 3, "answer", "sv")."""
-    if len(loc) >= 2 and loc[0] == collection and isinstance(loc[1], int):
-        return _item_name(data, collection, loc[1]), ".".join(str(part) for part in loc[2:])
-    return "", ".".join(str(part) for part in loc)
-
-
-def _problem(path: pathlib.Path, parsed: _Parsed, detail: Any, collection: str) -> ContentProblem:
-    loc = tuple(detail.get("loc", ()))
-    entry, field = _locate(parsed.data, collection, loc)
-    line = _line(parsed.node, loc)
-    message = _message(detail)
-    if line:
-        message += f" (line {line})"
-    return ContentProblem(str(path), entry, field, message)
-
-
-def _item_name(data: Any, collection: str, number: int) -> str:
-    try:
-        item_id = data[collection][number].get("id")
-    except (KeyError, IndexError, TypeError, AttributeError):
-        item_id = None
-    return item_id if isinstance(item_id, str) and item_id.strip() else f"#{number + 1}"
-
-
-def _line(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """The line of the deepest YAML node the error's location reaches."""
-    current = node
-    for part in loc:
-        if isinstance(current, yaml.MappingNode):
-            match = next((v for k, v in current.value if str(k.value) == str(part)), None)
-            if match is None:
-                key = next((k for k, _ in current.value if str(k.value) == str(part)), None)
-                current = key or current
-                break
-            current = match
-        elif isinstance(current, yaml.SequenceNode) and isinstance(part, int) and part < len(current.value):
-            current = current.value[part]
-        else:
-            break
-    return current.start_mark.line + 1 if current is not None else None
-
-
-_MESSAGES = {
-    "missing": "is required but missing",
-    "extra_forbidden": "is not a known field (misspelt?)",
-    "string_too_short": "must not be empty",
-    "too_short": "must have at least one item",
-    "list_type": "must be a list",
-    "dict_type": "must be a mapping (key: value lines)",
-    "model_type": "must be a mapping (key: value lines)",
-}
-
-
-def _message(detail: Any) -> str:
-    kind = detail.get("type", "")
-    if kind in _MESSAGES:
-        return _MESSAGES[kind]
-    if kind == "string_type":
-        value = detail.get("input")
-        if isinstance(value, bool):
-            return "must be text; YAML read this as true/false, so put the word in quotes"
-        return "must be text"
-    if kind == "string_pattern_mismatch":
-        pattern = str(detail.get("ctx", {}).get("pattern", ""))
-        if pattern.startswith("^https?"):
-            return "must be a web address starting with http:// or https://"
-        return "must be lower-case letters a-z, digits and hyphens (like remote-work-2020)"
-    if kind == "value_error":
-        return str(detail.get("msg", "")).removeprefix("Value error, ")
-    return str(detail.get("msg", "is invalid"))

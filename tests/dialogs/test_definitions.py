@@ -83,14 +83,16 @@ def test_choice_without_text_is_refused(content_dir: Path) -> None:
     data = mini()
     del data["questions"][0]["choices"][1]["text"]
     write(content_dir, data)
-    assert problems_of(content_dir) == ["checklists/mini.yaml: entry 'first': field 'choices[1].text': is required"]
+    assert problems_of(content_dir) == [
+        "checklists/mini.yaml: entry 'first': field 'choices[1].text': is required (line 40)"
+    ]
 
 
 def test_missing_swedish_text_is_refused(content_dir: Path) -> None:
     data = mini()
     data["questions"][1]["text"] = {"en": "Second?"}
     write(content_dir, data)
-    assert problems_of(content_dir) == ["checklists/mini.yaml: entry 'second': field 'text.sv': is required"]
+    assert problems_of(content_dir) == ["checklists/mini.yaml: entry 'second': field 'text.sv': is required (line 49)"]
 
 
 def test_duplicate_question_ids_are_refused(content_dir: Path) -> None:
