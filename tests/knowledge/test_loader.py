@@ -47,7 +47,8 @@ def test_the_real_content_is_valid_and_complete(kb: KnowledgeBase) -> None:
 def test_get_and_topics_give_the_entries_and_titles(kb: KnowledgeBase) -> None:
     entry = kb.get("distans-2021-talesperson")
     assert entry is not None
-    assert entry.source.diarienummer == "KS 2020/218"
+    assert entry.source.diarienummer is None  # KS 2020/218 belongs to the earlier decision of 2020-10-23
+    assert "2020-10-23, dnr KS 2020/218" in entry.source.title
     assert entry.question("en").startswith("How fast")
     assert kb.get("no-such-entry") is None
     topic = next(t for t in kb.topics() if t.id == "summer-2021")
@@ -153,7 +154,7 @@ def test_yaml_syntax_error_names_file_and_line(content_copy: pathlib.Path, edit:
 def test_every_problem_is_reported_at_once(content_copy: pathlib.Path, edit: Edit) -> None:
     edit(DISTANCE, "    source: cesam-2021-06-15", "    source: nowhere")
     edit(REMOTE, "related: [hemarbete-2020-samhallsviktig]", "related: [gone]")
-    edit("sources.yaml", '    where: "HINT"\n', '    where: ""\n')
+    edit("sources.yaml", '    where: "HINT och haninge.se"\n', '    where: ""\n')
     files = {pathlib.Path(p.file).name for p in problems_of(content_copy)}
     assert files == {"distance-work-2021.yaml", "remote-work-2020.yaml", "sources.yaml"}
 

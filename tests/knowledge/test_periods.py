@@ -50,14 +50,18 @@ def test_english_answer_has_english_source_and_period_lines(kb: KnowledgeBase) -
     assert answer.lang == "en"
     assert "1.5 hours" in answer.text
     assert "Source: Beslut om distansarbete från 16 september 2021" in answer.text
-    assert "ref. KS 2020/218" in answer.text
+    # KS 2020/218 is the earlier decision's number (2020-10-23), never given as the 2021 decision's own.
+    assert "det tidigare beslutet 2020-10-23, dnr KS 2020/218" in answer.text
+    assert "ref. KS 2020/218" not in answer.text
     assert "Applied from 2021-09-16 to 2022-09-15." in answer.text
 
 
 def test_source_line_names_title_date_diarienummer_and_where_to_read(kb: KnowledgeBase) -> None:
     answer = kb.answer("Hur länge gäller beslutet om distansarbete?", today=D(2026, 11, 23))
     assert "Källa: Beslut om distansarbete från 16 september 2021" in answer.text
-    assert "2021-06-15, dnr KS 2020/218. Läs mer: HINT." in answer.text
+    assert "(hänvisar till det tidigare beslutet 2020-10-23, dnr KS 2020/218), 2021-06-15" in answer.text
+    assert "2021-06-15, dnr" not in answer.text
+    assert "Läs mer: information om återgången på HINT" in answer.text
 
 
 def test_entries_without_a_period_have_no_period_line(kb: KnowledgeBase) -> None:
