@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.app import create_app
 from bot.broadcast.audit import audit_entries
 from bot.broadcast.cards import ACTION_PREVIEW, ACTION_PUBLISH, ACTION_SCHEDULE
 from bot.clock import ManualClock
@@ -20,7 +22,9 @@ from tests.broadcast.helpers import (
     MANAGER_ID,
     Chat,
     bot_added_to_team,
+    content_dir,
     installation_update,
+    settings_for,
     text_of,
 )
 
@@ -198,8 +202,18 @@ async def test_malformed_reminders_get_a_clear_example(chat: Chat) -> None:
     assert "every Monday at 09:00 until 2026-12-31" in reply
 
 
-async def test_a_once_reminder_inside_a_pause_is_refused(chat: Chat) -> None:
-    assert "uppehåll" in await chat.say(AMBASSADOR_KSF, "påminnelse 2027-07-01 09:00 hygien")
+async def test_a_once_reminder_inside_a_pause_is_refused(
+    aiohttp_client, tmp_path: Path, database_url: str, clock: ManualClock, chat: Chat
+) -> None:
+    # The shipped schedule has no pauses; a yearly summer pause is the organisation's choice to opt in to.
+    assert "uppehåll" not in await chat.say(AMBASSADOR_KSF, "påminnelse 2027-07-01 09:00 hygien")
+    paused = content_dir(
+        tmp_path / "paused",
+        **{"schedule.yaml": 'pauses:\n  - {from: "06-24", to: "08-16", yearly: true, applies_to: [reminders]}\n'},
+    )
+    app = create_app(settings_for(tmp_path / "paused", database_url, content=paused), clock=clock)
+    other = Chat(await aiohttp_client(app), chat.connector)
+    assert "uppehåll" in await other.say(AMBASSADOR_KSF, "påminnelse 2027-07-02 09:00 hygien")
 
 
 async def test_unit_channels_never_seen_are_reached_through_a_known_reference(chat: Chat, clock: ManualClock) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -18,10 +19,16 @@ from bot.clock import ManualClock
 from bot.storage import Database
 from bot.storage.tables import broadcasts, job_runs
 from bot.transport.local_connector import LocalConnector
-from tests.broadcast.helpers import AMBASSADOR_KSF, HR_ID, KSF_CHANNEL, FakeTime, text_of
+from tests.broadcast.helpers import AMBASSADOR_KSF, HR_ID, KSF_CHANNEL, FakeTime, content_dir, text_of
 from tests.broadcast.rig import FeatureFactory, add_channels, add_personal_chat
 
 HR = Actor(HR_ID, "HR")
+# The shipped schedule has no pauses (the sources kept the lägesbild going in summer 2021); these tests opt in.
+SUMMER_2021_PAUSE = """lagesbild: {weekday: monday, time: "08:00"}
+hr_reminder: {days_before: 1, time: "10:00"}
+pauses:
+  - {from: 2021-06-24, to: 2021-08-16, reason: Ett uppehåll som organisationen valt}
+"""
 
 
 def utc(*args: int) -> datetime:
@@ -115,9 +122,10 @@ async def test_the_slot_is_0800_local_across_the_summer_time_change(
 
 
 async def test_nothing_goes_out_in_a_pause_and_it_resumes_by_itself(
-    new_feature: FeatureFactory, database: Database, connector: LocalConnector, clock: ManualClock
+    new_feature: FeatureFactory, database: Database, connector: LocalConnector, clock: ManualClock, tmp_path: Path
 ) -> None:
-    """The summer of 2021 (24 June – 16 August) from the real content: every Monday in it is skipped."""
+    """A pause configured for 24 June – 16 August 2021: every Monday in it is skipped."""
+    content_dir(tmp_path, **{"schedule.yaml": SUMMER_2021_PAUSE})
     feature = await new_feature(clock)
     await subscribe(feature, connector.url, 2)
     clock.set(utc(2021, 6, 22, 12, 0))
@@ -197,8 +205,9 @@ async def test_hr_is_reminded_the_day_before_when_no_report_is_ready(
 
 
 async def test_no_hr_reminder_before_a_paused_slot(
-    new_feature: FeatureFactory, database: Database, connector: LocalConnector, clock: ManualClock
+    new_feature: FeatureFactory, database: Database, connector: LocalConnector, clock: ManualClock, tmp_path: Path
 ) -> None:
+    content_dir(tmp_path, **{"schedule.yaml": SUMMER_2021_PAUSE})
     feature = await new_feature(clock)
     await add_personal_chat(feature, connector.url, HR_ID)
     (run,) = await feature.scheduler.run_due(utc(2021, 7, 4, 8, 0))  # Sunday 10:00 CEST before a paused Monday
