@@ -88,6 +88,8 @@ def result_body(result: Result, created: datetime, lang: str) -> list[dict[str, 
         heading, items = part
         body.append(_text(heading, weight="Bolder", spacing="Medium"))
         body.append(_text("\n".join(f"- {item}" for item in items), spacing="Small"))
+    if result.source:
+        body.append(_text(f"{wt('source', lang)}: {result.source}", isSubtle=True, size="Small", spacing="Medium"))
     return body
 
 

@@ -116,6 +116,9 @@ class Walkthrough(BaseModel):
     title: Text
     description: Text
     intro: Text
+    # The document and section the walkthrough rests on, with its date and period, shown when it starts and
+    # in the result ("Källa: …"), so that a manager sees what the checklist is and whether it still applies.
+    source: Text
     start_phrases: Phrases
     label_question: str | None = None  # a note question whose answer names the result
     sections: list[Section] = []

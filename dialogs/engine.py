@@ -98,6 +98,7 @@ class Result:
     actions: list[str] = field(default_factory=list)
     answers: list[AnswerLine] = field(default_factory=list)
     reminders: list[str] = field(default_factory=list)
+    source: str = ""  # the walkthrough's source line; empty in results saved before it had one
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,6 +127,7 @@ def compose_result(w: Walkthrough, answers: list[Answer], lang: str) -> Result:
         title=title,
         actions_heading=(w.result.actions_heading.get(lang) if w.result.actions_heading else wt("actions", lang)),
         reminders=[r.get(lang) for r in w.result.reminders],
+        source=w.source.get(lang),
     )
     ranks = {o.id: i for i, o in enumerate(w.outcomes)}
     worst: int | None = None

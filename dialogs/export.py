@@ -35,6 +35,8 @@ def to_markdown(result: Result, created: datetime) -> str:
         lines.append(f"- **{line.question}:** {_one_line(line.answer)}")
     if result.reminders:
         lines += ["", f"## {wt('reminders', lang)}", "", *(f"- {r}" for r in result.reminders)]
+    if result.source:
+        lines += ["", f"_{wt('source', lang)}: {result.source}_"]
     return "\n".join(lines).replace("\n\n\n", "\n\n").strip() + "\n"
 
 

@@ -90,6 +90,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "reasons": {"sv": "Skäl", "en": "Reasons"},
     "answers": {"sv": "Svar och anteckningar", "en": "Answers and notes"},
     "reminders": {"sv": "Att komma ihåg", "en": "Keep in mind"},
+    "source": {"sv": "Källa", "en": "Source"},
     "none": {"sv": "Inga.", "en": "None."},
     "date": {"sv": "Datum", "en": "Date"},
     "export": {"sv": "⬇ Exportera (Markdown)", "en": "⬇ Export (Markdown)"},

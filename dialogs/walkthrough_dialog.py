@@ -68,7 +68,8 @@ class WalkthroughDialog(Dialog):
         state = dialog_context.active_dialog.state
         state.update(walkthrough=w.id, lang=lang, answers=[], paused=False, touched=self._now())
         log.info("walkthrough started", extra={"walkthrough": w.id, "lang": lang})
-        await self._ask(dialog_context.context, w, [], w.start, lang, [w.intro.get(lang)])
+        intro = [w.intro.get(lang), f"{wt('source', lang)}: {w.source.get(lang)}"]
+        await self._ask(dialog_context.context, w, [], w.start, lang, intro)
         return Dialog.end_of_turn
 
     async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:

@@ -54,9 +54,9 @@ async def test_back_on_the_first_question(chat: Chat) -> None:
 async def test_help_explains_the_current_question(chat: Chat) -> None:
     await start_remote_work(chat, "X", "ja", "nej")
     reply = await chat.say("hjälp")
-    assert "får inte hanteras hemifrån" in reply  # the help text of the confidentiality question
+    assert "fick uppgifter med sekretess inte tas hem" in reply  # the help text of the confidentiality question
     assert current_question(chat.last) == "confidential"
-    assert "får inte hanteras hemifrån" in await chat.click("Hjälp")
+    assert "fick uppgifter med sekretess inte tas hem" in await chat.click("Hjälp")
     assert current_question(chat.last) == "confidential"
 
 

@@ -24,6 +24,7 @@ def mini() -> dict[str, Any]:
         "title": both("Mini"),
         "description": both("en liten checklista", "a small checklist"),
         "intro": both("Hej", "Hi"),
+        "source": both("Ett dokument, 2020-01-01, punkt 1", "A document, 2020-01-01, item 1"),
         "start_phrases": {"sv": ["mini"], "en": ["mini en"]},
         "outcomes": [{"id": "ok", "text": both("Bra", "Good")}, {"id": "bad", "text": both("Dåligt", "Bad")}],
         "questions": [
@@ -79,12 +80,20 @@ def test_branch_to_a_missing_question_is_refused(content_dir: Path) -> None:
     ]
 
 
+def test_a_checklist_without_its_source_line_is_refused(content_dir: Path) -> None:
+    """A walkthrough shows what it rests on (document, section, date and period); without it, start-up stops."""
+    data = mini()
+    del data["source"]
+    write(content_dir, data)
+    assert problems_of(content_dir) == ["checklists/mini.yaml: entry 'mini': field 'source': is required (line 1)"]
+
+
 def test_choice_without_text_is_refused(content_dir: Path) -> None:
     data = mini()
     del data["questions"][0]["choices"][1]["text"]
     write(content_dir, data)
     assert problems_of(content_dir) == [
-        "checklists/mini.yaml: entry 'first': field 'choices[1].text': is required (line 40)"
+        "checklists/mini.yaml: entry 'first': field 'choices[1].text': is required (line 43)"
     ]
 
 
@@ -92,7 +101,7 @@ def test_missing_swedish_text_is_refused(content_dir: Path) -> None:
     data = mini()
     data["questions"][1]["text"] = {"en": "Second?"}
     write(content_dir, data)
-    assert problems_of(content_dir) == ["checklists/mini.yaml: entry 'second': field 'text.sv': is required (line 49)"]
+    assert problems_of(content_dir) == ["checklists/mini.yaml: entry 'second': field 'text.sv': is required (line 52)"]
 
 
 def test_duplicate_question_ids_are_refused(content_dir: Path) -> None:

@@ -32,7 +32,7 @@ async def test_started_by_command_with_a_question_answered_on_the_way(harness: B
     assert current_question(replies) == "subject"
     assert current_question(await harness.send("Handläggare")) == "tasks"
     help_text = await harness.say("hjälp")  # the walkthrough's help, not the bot's command list
-    assert "offentlig förvaltning" in help_text
+    assert "hanterar allmänna handlingar" in help_text
     replies = await harness.send("Vad gäller för VPN när jag arbetar hemifrån?")
     assert len(replies) == 2  # the guidance's answer card, then the question again
     assert "Tillbaka till frågan:" in card_text(replies[1])

@@ -8,8 +8,10 @@ from tests.dialogs.conftest import Chat, current_question
 async def test_suitable_role_with_buttons(chat: Chat) -> None:
     first = await chat.say("checklista hemarbete")
     assert "en fråga i taget" in first
+    assert "gällde 17 mars – 1 april 2020" in first  # a checklist of an ended decision, said so
+    assert "Källa: HR-direktörens checklista (fyra punkter) till beslutet om hemarbete" in first
     assert "Vilken roll eller medarbetare gäller bedömningen?" in first
-    assert "lämpliga att utföra hemifrån" in await chat.say("Handläggare bygglov")
+    assert "Passar medarbetarens arbetsuppgifter att göra hemifrån?" in await chat.say("Handläggare bygglov")
     assert "allmänna handlingar eller tar emot besök" in await chat.click("Ja, de flesta")
     await chat.click("Nej")  # no public documents or visitors
     await chat.click("Nej")  # no confidentiality
@@ -22,8 +24,9 @@ async def test_suitable_role_with_buttons(chat: Chat) -> None:
     assert "Bedömning: Lämpligt för hemarbete" in result
     assert "Skäl" not in result
     assert "Bemanning på plats:** En per dag i receptionen" in result
-    assert "primära uppgift är att bedriva samhällsviktig verksamhet" in result
+    assert "viktigaste uppgift var den samhällsviktiga verksamheten" in result
     assert "inte detsamma som ett avtal om distansarbete" in result
+    assert "Källa: HR-direktörens checklista" in result  # the result names its source too
     assert "Resultatet är sparat" in result
 
 

@@ -7,10 +7,12 @@ from tests.dialogs.conftest import Chat, current_question
 
 async def test_a_plan_with_notes_and_open_items(chat: Chat) -> None:
     first = await chat.say("återgång till kontoret")
-    assert "tre steg: före, under och efter" in first
+    assert "tre steg (före, under, efter)" in first
+    assert "planens exempel och våra tips, inga beslut" in first
+    assert 'Källa: Protokoll Centrala samverkansgruppen (CESAM) 2021-06-15, bilaga 2 "Återgång till kontoret"' in first
     assert "Före – förbered och planera" in first
     await chat.say("Bygglovsenheten")
-    assert "Vilka behöver komma tillbaka till kontoret först?" in chat.text()
+    assert "Vilka på enheten behöver vara tillbaka på kontoret först?" in chat.text()
     await chat.say("Registrator och reception")
     await chat.say("Handläggare, två dagar i veckan")
     await chat.click("Bestäm senare")  # risk groups
@@ -40,7 +42,7 @@ async def test_a_plan_with_notes_and_open_items(chat: Chat) -> None:
         "- [ ] Riskgrupper: inte bestämt ännu",
         "- [ ] Se över kontorets utformning.",
         "- [ ] Planera luncherna så att det inte blir trängsel.",
-        "- [ ] Utse en ambassadör på enheten.",
+        "- [ ] Fundera på vem på enheten som kan vara ambassadör (planen 2021 ville ha en i varje enhet).",
         "- [ ] Kommunikation med medarbetarna: inte bestämt ännu",
     ):
         assert item in result
@@ -63,7 +65,7 @@ async def test_premises_run_by_others_skip_the_building_questions(chat: Chat) ->
     for note in ("Kontaktcenter", *["inte aktuellt"] * 9):
         await chat.say(note)
     assert current_question(chat.last) == "premises"
-    await chat.say("fastighetsförvaltningen eller någon annan")
+    await chat.say("någon annan")
     assert current_question(chat.last) == "lunch"
     for answer in ("ordnat", "inte aktuellt", "ja", "inte aktuellt", "inte aktuellt"):
         await chat.say(answer)

@@ -146,7 +146,7 @@ async def test_two_replicas_one_database_kill_one_mid_delivery(tmp_path: Path) -
             first = await say(session, a, connector, MANAGER_ID, "checklista hemarbete")
             assert "Vilken roll eller medarbetare gäller bedömningen?" in first, first
             second = await say(session, b, connector, MANAGER_ID, "handläggare bygglov")
-            assert "Har medarbetaren arbetsuppgifter som är lämpliga att utföra hemifrån?" in second, second
+            assert "Passar medarbetarens arbetsuppgifter att göra hemifrån?" in second, second
             assert "Vilken roll" not in second
             third = await say(session, a, connector, MANAGER_ID, "ja")  # and back on A: the third question
             assert third.strip(), third
