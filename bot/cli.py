@@ -28,6 +28,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ask = sub.add_parser("ask", help="answer questions from the knowledge base")
     ask.add_argument("--json", action="store_true", help="print one JSON object a line")
     ask.add_argument("question", nargs="*", help="the question, or - to read questions from stdin, one a line")
+    calibrate = sub.add_parser(
+        "calibrate", help="refit the confidence model from labelled questions (needs the dev tools)"
+    )
+    calibrate.add_argument(
+        "files",
+        nargs="*",
+        help="labelled question files (default: CONTENT_DIR/calibration/*.yaml and tests/knowledge/qa-heldout*.yaml)",
+    )
+    calibrate.add_argument("--output", help="where to write the model (default: CONTENT_DIR/confidence.yaml)")
     args = parser.parse_args(argv)
 
     try:
@@ -46,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_chat(settings))
         if command == "check-content":
             return check_content(settings)
+        if command == "calibrate":
+            return refit_confidence(settings, args.files, args.output)
         return ask_questions(settings, args.question, as_json=args.json)
     except ContentError as exc:
         print(f"content errors in {settings.content_dir}:", file=sys.stderr)
@@ -76,10 +87,56 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 
 def check_content(settings: Settings) -> int:
+    import datetime
+    from zoneinfo import ZoneInfo
+
     from bot.app import build_services
+    from bot.knowledge.checks import tense_problems
 
     services = build_services(settings)
+    # Only here, not at start-up: the check depends on the date, and a period ending must not stop the service.
+    today = datetime.datetime.now(ZoneInfo(settings.timezone)).date()
+    tense = tense_problems(services.knowledge.entries, today)
+    if tense:
+        raise ContentError(tense)
     print(f"content OK: {len(services.knowledge.entries)} knowledge entries in {settings.content_dir}")
+    return 0
+
+
+def refit_confidence(settings: Settings, files: Sequence[str], output: str | None) -> int:
+    """Fit the confidence model by cross-validation and write it where serving reads it."""
+    import datetime
+    import pathlib
+
+    try:
+        from bot.knowledge import calibration
+    except ImportError as exc:  # scikit-learn is a development dependency
+        print(f"calibrate needs the development dependencies ({exc}); run scripts/setup.sh --dev", file=sys.stderr)
+        return 2
+    from bot.config import PROJECT_ROOT
+    from bot.knowledge import load_knowledge
+    from bot.knowledge.confidence import MODEL_FILE
+    from bot.knowledge.labelled import labelled_files
+
+    paths = [pathlib.Path(f) for f in files] or [
+        *labelled_files(settings.content_dir),
+        *sorted((PROJECT_ROOT / "tests" / "knowledge").glob("qa-heldout*.yaml")),
+    ]
+    knowledge = load_knowledge(settings.content_dir)
+    questions = calibration.collect(knowledge, paths)
+    fit = calibration.calibrate(questions)
+    target = pathlib.Path(output) if output else settings.content_dir / MODEL_FILE
+    today = datetime.datetime.now(datetime.UTC).date()
+    calibration.write_model(target, calibration.final_model(questions, fit, paths, today), paths)
+    in_scope = sum(q.in_scope for q in questions)
+    print(
+        f"{len(questions)} labelled questions ({in_scope} in scope, {len(questions) - in_scope} outside) from {len(paths)} files"
+    )
+    print(f"features kept by {calibration.FOLDS}-fold cross-validation: {', '.join(fit.features)}")
+    print(f"C = {fit.c}, threshold = {fit.threshold:.2f}")
+    print(f"cross-validated: in scope answered right {fit.answered:.3f}, outside declined {fit.declined:.3f}")
+    print(calibration.reliability_table(fit.out_of_fold, fit.threshold))
+    print(f"wrote {target}")
     return 0
 
 

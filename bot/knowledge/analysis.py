@@ -74,6 +74,10 @@ class Lexicon:
         self.stemmers = stemmers
         self.single: dict[str, dict[str, str]] = {lang: {} for lang in LANGS}
         self.phrases: dict[str, dict[tuple[str, ...], str]] = {lang: {} for lang in LANGS}
+        # The same words typed without å/ä/ö ("pa plats", "motet"), looked up only when the word as typed
+        # is not known: a folded spelling never takes a word that the content itself uses.
+        self.folded_single: dict[str, dict[str, str]] = {lang: {} for lang in LANGS}
+        self.folded_phrases: dict[str, dict[tuple[str, ...], str]] = {lang: {} for lang in LANGS}
         self.light: dict[str, frozenset[str]] = {}
         self.conflicts: list[Conflict] = []
         self.surfaces: dict[str, set[str]] = {lang: set() for lang in LANGS}
@@ -91,6 +95,7 @@ class Lexicon:
         for lang in LANGS:
             words = synonyms.light.get(lang, ())
             keys = {stemmers.key(tok, lang) for word in words for tok in tokenize(word)}
+            keys |= {stemmers.key(fold(tok), lang) for word in words for tok in tokenize(word)}
             self.light[lang] = frozenset(keys)
         context: set[str] = set()
         for lang in LANGS:
@@ -101,8 +106,15 @@ class Lexicon:
                 elif parts:
                     context.add(self.phrases[lang].get(parts, " ".join(parts)))
         self.context: frozenset[str] = frozenset(context)
+        for lang in LANGS:
+            for group in synonyms.groups:
+                for term in group.terms.get(lang, ()):
+                    self._add_folded(CONCEPT_PREFIX + group.id, lang, term)
         self.max_phrase = max((len(k) for table in self.phrases.values() for k in table), default=1)
-        self.phrase_starts = {lang: frozenset(k[0] for k in self.phrases[lang]) for lang in LANGS}
+        self.phrase_starts = {
+            lang: frozenset(k[0] for table in (self.phrases[lang], self.folded_phrases[lang]) for k in table)
+            for lang in LANGS
+        }
 
     def _add(self, group_id: str, concept: str, lang: str, term: str) -> None:
         tokens = tokenize(term)
@@ -117,6 +129,17 @@ class Lexicon:
             return
         table[slot] = concept
         self.surfaces[lang].update(t for t in tokens if t not in STOPWORDS[lang])
+
+    def _add_folded(self, concept: str, lang: str, term: str) -> None:
+        tokens = [fold(tok) for tok in tokenize(term)]
+        keys = tuple(self.stemmers.key(tok, lang) for tok in tokens)
+        if not keys:
+            return
+        if len(keys) == 1:
+            if keys[0] not in self.single[lang]:
+                self.folded_single[lang].setdefault(keys[0], concept)
+        elif keys not in self.phrases[lang]:
+            self.folded_phrases[lang].setdefault(keys, concept)
 
 
 class Analyzer:
@@ -144,6 +167,14 @@ class Analyzer:
         sv_keys = set(self.known["sv"]) | set(lexicon.single["sv"])
         self._atoms = frozenset(k for k in sv_keys if self._part_ok(k) and k not in STOPWORDS["sv"])
         self._heads = {w: k for w, k in heads.items() if w not in STOPWORDS["sv"] and self._part_ok(w, k)}
+        # Compound parts typed without å/ä/ö ("sekretessarenden"): folded forms that stand for one part only.
+        self._folded_heads = _unambiguous((fold(w), k) for w, k in self._heads.items() if fold(w) != w)
+        self._folded_atoms = _unambiguous((fold(a), a) for a in self._atoms if fold(a) != a)
+        all_surfaces = self.surfaces["sv"] | self.surfaces["en"]
+        # Function words typed without å/ä/ö ("pa", "nar", "maste"), unless the content uses that spelling.
+        self._folded_stop = frozenset(
+            fold(w) for lang in LANGS for w in STOPWORDS[lang] if fold(w) != w and fold(w) not in all_surfaces
+        )
         self.split = lru_cache(maxsize=50_000)(self._split)
         self.resolve = lru_cache(maxsize=100_000)(self._resolve)
         # Folded spellings for "hemifran", per language; buckets by first letter and length keep the typo search small.
@@ -157,6 +188,15 @@ class Analyzer:
                     self._folded[lang].setdefault(fold(word), self.stemmers.key(word, lang))
             for word in sorted(self._folded[lang]):
                 self._by_start[lang].setdefault((word[:1], len(word)), []).append(word)
+        # Stems of the folded spellings, for inflections the content does not use ("hostens"); unambiguous only.
+        self._folded_keys: dict[str, dict[str, str]] = {
+            lang: _unambiguous(
+                (self.stemmers.key(fold(w), lang), self.stemmers.key(w, lang))
+                for w in self.surfaces[lang]
+                if fold(w) != w and not is_number(w)
+            )
+            for lang in LANGS
+        }
         self._only: dict[str, frozenset[str]] = {
             "sv": frozenset(self.surfaces["sv"] - self.surfaces["en"]),
             "en": frozenset(self.surfaces["en"] - self.surfaces["sv"]),
@@ -172,7 +212,8 @@ class Analyzer:
             if lang_keys[i] not in lex.phrase_starts[lang]:
                 continue
             for size in range(min(lex.max_phrase, len(lang_keys) - i), 1, -1):
-                hit = lex.phrases[lang].get(tuple(lang_keys[i : i + size]))
+                words = tuple(lang_keys[i : i + size])
+                hit = lex.phrases[lang].get(words) or lex.folded_phrases[lang].get(words)
                 if hit:
                     return hit, size
         return None
@@ -239,8 +280,9 @@ class Analyzer:
             if rest.startswith("s") and len(rest) > MIN_PART:
                 tails.append(rest[1:])  # linking s: arbets|uppgift
             for tail in tails:
-                if tail in self._atoms:
-                    candidate: tuple[str, ...] | None = (head, tail)
+                atom = tail if tail in self._atoms else self._folded_atoms.get(tail)
+                if atom is not None:
+                    candidate: tuple[str, ...] | None = (head, atom)
                 else:
                     sub = self._split(tail, depth + 1)
                     candidate = (head, *sub) if sub else None
@@ -258,7 +300,7 @@ class Analyzer:
             return self._heads[head]
         if head in self._atoms:
             return head
-        return None
+        return self._folded_heads.get(head) or self._folded_atoms.get(head)
 
     # ---- questions -----------------------------------------------------------------------------
 
@@ -281,7 +323,7 @@ class Analyzer:
                 sv += 1
             elif in_en and not in_sv:
                 en += 1
-            if _SWEDISH_LETTERS.intersection(token):
+            if _SWEDISH_LETTERS.intersection(token) or (token in self._folded_stop and not in_en):
                 sv += 1
             if token in self._only["sv"]:
                 sv += 0.5
@@ -301,6 +343,7 @@ class Analyzer:
         "standing" is not read as a misspelt Swedish "städning".
         """
         tokens = tokenize(question)
+        plain = _SWEDISH_LETTERS.isdisjoint(question.lower())
         keys = {lang: [self.stemmers.key(t, lang) for t in tokens] for lang in order}
         out: list[QueryTerm] = []
         i = 0
@@ -313,10 +356,10 @@ class Analyzer:
                 continue
             token = tokens[i]
             i += 1
-            if _is_stopword(token) or (len(token) == 1 and not is_number(token)):
+            if _is_stopword(token) or token in self._folded_stop or (len(token) == 1 and not is_number(token)):
                 continue
             weight = self._weight(token, order)
-            terms, quality = self._find(token, order, typo_langs)
+            terms, quality = self._find(token, order, typo_langs, plain)
             if not terms:
                 out.append(QueryTerm(None, weight, 0.0, token))
                 continue
@@ -334,8 +377,19 @@ class Analyzer:
                 return LIGHT_WEIGHT
         return 1.0
 
-    def _find(self, token: str, order: Sequence[str], typo_langs: Sequence[str]) -> tuple[tuple[str, ...], float]:
-        """Where a question word is in the content: as written, as a compound, folded, or misspelt."""
+    def _find(
+        self, token: str, order: Sequence[str], typo_langs: Sequence[str], plain: bool = False
+    ) -> tuple[tuple[str, ...], float]:
+        """Where a question word is in the content: as written, as a compound, folded, or misspelt.
+
+        In a question typed without å/ä/ö (`plain`), a word that the content has with them is read as that
+        word first: "hosten" is "hösten" (autumn), though "host" is also the stem of "hosta" (cough)."""
+        folded = fold(token)
+        if plain and not is_number(token):
+            for lang in order:
+                hit = self._folded[lang].get(folded)
+                if hit:
+                    return self.resolve(hit, lang), 1.0
         for lang in order:
             key = self.stemmers.key(token, lang)
             if key in self.lexicon.single[lang] or key in self.known[lang]:
@@ -347,6 +401,14 @@ class Analyzer:
                 return self.resolve(again, lang), 1.0
         if is_number(token):
             return (), 0.0
+        # Typed without å/ä/ö: the same word, so the same quality ("motet" is "mötet", "pa plats" is "på plats").
+        for lang in order:
+            concept = self.lexicon.folded_single[lang].get(self.stemmers.key(folded, lang))
+            if concept:
+                return (concept,), 1.0
+            hit = self._folded[lang].get(folded) or self._folded_keys[lang].get(self.stemmers.key(folded, lang))
+            if hit:
+                return self.resolve(hit, lang), 1.0
         for word in (self.stemmers.key(token, "sv"), token):
             parts = self.split(word)
             if parts:
@@ -355,11 +417,6 @@ class Analyzer:
             key = self.stemmers.key(token[1:], "sv")
             if key in self.lexicon.single["sv"] or key in self.known["sv"]:
                 return self.resolve(key, "sv"), 0.9
-        folded = fold(token)
-        for lang in order:
-            hit = self._folded[lang].get(folded)
-            if hit:
-                return self.resolve(hit, lang), 0.95
         best: tuple[str, str, int] | None = None
         for lang in typo_langs:
             match = self._fuzzy(folded, lang)
@@ -385,6 +442,16 @@ class Analyzer:
             if found and (best is None or found[1] < best[1]):
                 best = (found[0], int(found[1]))
         return best
+
+
+def _unambiguous(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """A map from each key to its value, leaving out keys that two different values share."""
+    found: dict[str, str] = {}
+    clashes: set[str] = set()
+    for key, value in pairs:
+        if found.setdefault(key, value) != value:
+            clashes.add(key)
+    return {k: v for k, v in found.items() if k not in clashes}
 
 
 def _is_stopword(token: str) -> bool:

@@ -7,14 +7,28 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from bot.knowledge.analysis import Analyzer, Lexicon, SynonymSet
+from bot.knowledge.analysis import Analyzer, Lexicon, QueryTerm, SynonymSet
+from bot.knowledge.confidence import (
+    ConfidenceModel,
+    Signals,
+    entry_profile,
+    is_dated,
+    is_negated,
+    margins,
+    question_type,
+    signals,
+)
 from bot.knowledge.index import EntryTexts, Scored, SearchIndex
 from bot.knowledge.models import Answer, Entry, Topic
+from bot.knowledge.ngrams import NgramIndex, text_key
 from bot.knowledge.normalize import LANGS, Stemmers
 from bot.knowledge.texts import answer_text, fallback_text
 
-# Below this confidence the bot does not guess; see tests/knowledge for the questions it was checked on.
+# Without a fitted model (content/confidence.yaml), the lexical score is the confidence and this its threshold.
 ANSWER_THRESHOLD = 0.5
+LEXICAL_CANDIDATES = 8  # the lexical ranking's best entries that the model scores
+NGRAM_CANDIDATES = 5  # and the n-gram similarity's, which may find what the vocabulary missed
+EXAMPLE_CANDIDATES = 3  # and the entries of the labelled questions closest to this one
 SUGGEST_THRESHOLD = 0.2  # close enough to offer as a related topic
 SUGGEST_RELEVANCE = 0.5  # a vague question's close topics rank at this share of their undiscounted score
 MAX_SUGGESTIONS = 3
@@ -24,11 +38,29 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")  # "today" for the rules' periods is th
 class KnowledgeBase:
     """Answers questions from the guidance. Everything is precomputed in the constructor."""
 
-    __slots__ = ("_analyzer", "_by_id", "_entries", "_index", "_topics")
+    __slots__ = (
+        "_analyzer",
+        "_answer_ngrams",
+        "_by_id",
+        "_entries",
+        "_examples",
+        "_index",
+        "_model",
+        "_ngrams",
+        "_outside_examples",
+        "_profiles",
+        "_topics",
+    )
     _analyzer: Analyzer
+    _answer_ngrams: NgramIndex
     _by_id: Mapping[str, Entry]
     _entries: tuple[Entry, ...]
+    _examples: NgramIndex
+    _outside_examples: NgramIndex
     _index: SearchIndex
+    _model: ConfidenceModel | None
+    _ngrams: NgramIndex
+    _profiles: tuple[tuple[frozenset[str], bool], ...]
     _topics: tuple[Topic, ...]
 
     def __init__(
@@ -37,8 +69,14 @@ class KnowledgeBase:
         synonyms: SynonymSet | None = None,
         stemmers: Stemmers | None = None,
         lexicon: Lexicon | None = None,
+        model: ConfidenceModel | None = None,
+        examples: Sequence[tuple[str | None, str]] = (),
     ) -> None:
-        """Build from topics whose entries are already validated (load_knowledge does that)."""
+        """Build from topics whose entries are already validated (load_knowledge does that).
+
+        Without `model` the lexical score is the confidence (for calibrating a new model, and for tests).
+        `examples` are labelled questions (entry id, or None for a question the guidance does not answer):
+        the model weighs how close a new question is to them."""
         stemmers = stemmers or Stemmers()
         lexicon = lexicon or Lexicon(synonyms or SynonymSet(), stemmers)
         topic_list = tuple(topics)
@@ -51,6 +89,23 @@ class KnowledgeBase:
             context=lexicon.context,
         )
         analyzer.finish_build()
+        phrasings = [_phrasings(e) for e in entries]
+        object.__setattr__(
+            self, "_ngrams", NgramIndex((n, text) for n, texts in enumerate(phrasings) for text in texts)
+        )
+        object.__setattr__(
+            self,
+            "_profiles",
+            tuple(entry_profile([q for lang in LANGS for q in e.questions.get(lang, [])]) for e in entries),
+        )
+        answers = ((n, e.answer[lang]) for n, e in enumerate(entries) for lang in LANGS if e.answer.get(lang))
+        object.__setattr__(self, "_answer_ngrams", NgramIndex(answers))
+        numbers = {e.id: n for n, e in enumerate(entries)}
+        object.__setattr__(
+            self, "_examples", NgramIndex((numbers[i], q) for i, q in examples if i is not None and i in numbers)
+        )
+        object.__setattr__(self, "_outside_examples", NgramIndex((0, q) for i, q in examples if i is None))
+        object.__setattr__(self, "_model", model)
         object.__setattr__(self, "_analyzer", analyzer)
         object.__setattr__(self, "_entries", entries)
         object.__setattr__(self, "_topics", topic_list)
@@ -85,33 +140,129 @@ class KnowledgeBase:
         not show its language (one word, a number), and Swedish after that.
         """
         today = today or datetime.datetime.now(STOCKHOLM).date()
-        detected = self._analyzer.detect_language(question)
-        reply_lang = detected or (lang if lang in LANGS else None) or "sv"
-        order = (reply_lang, *(x for x in LANGS if x != reply_lang))
-        terms = self._analyzer.query_terms(question, order, (detected,) if detected else LANGS)
-        ranked = self._index.search(terms)
-        best = ranked[0] if ranked else None
-        if best is not None and best.score >= ANSWER_THRESHOLD:
-            entry = self._entries[best.index]
+        reply_lang, ranked, candidates = self._candidates(question, lang)
+        model = self._model
+        if model is None:
+            scored = [(s.score, s.index) for s in ranked[:1]]
+            threshold = ANSWER_THRESHOLD
+        else:
+            scored = [(model.probability(values), number) for number, values in candidates]
+            threshold = model.threshold
+        best = max(scored, key=lambda pair: (pair[0], -pair[1]), default=None)
+        if best is not None and best[0] >= threshold:
+            entry = self._entries[best[1]]
             return Answer(
                 question=question,
                 lang=reply_lang,
                 answered=True,
                 entry=entry,
-                score=best.score,
-                text=answer_text(entry, reply_lang, today),
-                suggestions=self._suggestions(entry, ranked[1:]),
+                score=best[0],
+                text=self.reply_text(entry, question, reply_lang, today),
+                suggestions=self._suggestions(entry, [s for s in ranked if s.index != best[1]]),
             )
         close = self._close_topics(ranked)
         return Answer(
             question=question,
             lang=reply_lang,
             answered=False,
-            entry=self._entries[best.index] if best else None,
-            score=best.score if best else 0.0,
+            entry=self._entries[best[1]] if best else None,
+            score=best[0] if best else 0.0,
             text=fallback_text(reply_lang, close),
             suggestions=close,
         )
+
+    def candidate_signals(self, question: str, lang: str | None = None) -> tuple[str, list[tuple[Entry, Signals]]]:
+        """The reply language, and the entries the model weighs for a question with their signals (for
+        calibrating the model)."""
+        reply_lang, _, candidates = self._candidates(question, lang, leave_out=text_key(question))
+        return reply_lang, [(self._entries[number], values) for number, values in candidates]
+
+    def reply_text(self, entry: Entry, question: str, lang: str, today: datetime.date) -> str:
+        """The reply that answering `question` with `entry` would give."""
+        return answer_text(entry, lang, today, self._latest_rule(entry, question, today))
+
+    def _candidates(
+        self, question: str, lang: str | None, leave_out: str | None = None
+    ) -> tuple[str, list[Scored], list[tuple[int, Signals]]]:
+        """The reply language, the lexical ranking, and each candidate entry with its signals."""
+        detected = self._analyzer.detect_language(question)
+        reply_lang = detected or (lang if lang in LANGS else None) or "sv"
+        order = (reply_lang, *(x for x in LANGS if x != reply_lang))
+        terms = self._analyzer.query_terms(question, order, (detected,) if detected else LANGS)
+        ranked = self._index.search(terms)
+        lexical_top = [s.index for s in ranked[:LEXICAL_CANDIDATES]]
+        vector = self._ngrams.query_vector(question)
+        similar = self._ngrams.similarities(vector, also=lexical_top) if vector else {}
+        ngram_top = sorted(similar, key=lambda n: (-similar[n], n))[:NGRAM_CANDIDATES]
+        example_vector = self._examples.query_vector(question)
+        near = self._examples.similarities(example_vector, leave_out=leave_out) if example_vector else {}
+        example_top = sorted(near, key=lambda n: (-near[n], n))[:EXAMPLE_CANDIDATES]
+        numbers = list(dict.fromkeys([*lexical_top, *ngram_top, *example_top]))
+        if not numbers or (not terms and not vector):
+            return reply_lang, ranked, []
+        by_number = {s.index: s for s in ranked}
+        lexical = {n: by_number[n].score if n in by_number else 0.0 for n in numbers}
+        ngram = {n: similar.get(n, 0.0) for n in numbers}
+        lexical_margin, ngram_margin = margins(lexical), margins(ngram)
+        answer_vector = self._answer_ngrams.query_vector(question)
+        in_answers = self._answer_ngrams.similarities(answer_vector, also=numbers) if answer_vector else {}
+        lexical_rank = {n: rank for rank, n in enumerate(lexical_top)}
+        ngram_rank = {n: rank for rank, n in enumerate(ngram_top)}
+        unexplained, outside, word_count = self._query_shares(terms)
+        outside_vector = self._outside_examples.query_vector(question)
+        outside_near = (
+            self._outside_examples.similarities(outside_vector, leave_out=leave_out) if outside_vector else {}
+        )
+        outside_example = max(outside_near.values(), default=0.0)
+        qtype, negated, dated = question_type(question), is_negated(question), is_dated(question)
+        starts = [self._entries[n].period_from for n in numbers]
+        newest = max((s for s in starts if s is not None), default=None)
+        candidates = []
+        for number, start in zip(numbers, starts, strict=True):
+            found = by_number.get(number)
+            kinds, entry_negated = self._profiles[number]
+            values = signals(
+                coverage=found.coverage if found else 0.0,
+                closeness=found.closeness if found else 0.0,
+                lexical=lexical[number],
+                lexical_margin=lexical_margin[number],
+                ngram=ngram[number],
+                ngram_margin=ngram_margin[number],
+                ngram_answer=in_answers.get(number, 0.0),
+                example=near.get(number, 0.0),
+                outside_example=outside_example,
+                lexical_rank=lexical_rank.get(number),
+                ngram_rank=ngram_rank.get(number),
+                unexplained=unexplained,
+                outside=outside,
+                qtype=qtype,
+                entry_qtypes=kinds,
+                negated=negated,
+                entry_negated=entry_negated,
+                recent=not dated and newest is not None and start == newest,
+                word_count=word_count,
+            )
+            candidates.append((number, values))
+        return reply_lang, ranked, candidates
+
+    def _query_shares(self, terms: list[QueryTerm]) -> tuple[float, float, int]:
+        """The shares of the question's weight that are unknown words and outside topics, and its word count."""
+        total = sum(q.weight for q in terms)
+        if total <= 0:
+            return 0.0, 0.0, 0
+        outside_concepts = self._analyzer.lexicon.outside
+        unknown = sum(q.weight for q in terms if q.term is None)
+        outside = sum(q.weight for q in terms if q.term in outside_concepts)
+        return unknown / total, outside / total, len({q.token for q in terms})
+
+    def _latest_rule(self, entry: Entry, question: str, today: datetime.date) -> Entry | None:
+        """For a question about now (no date in it) answered by a rule that has ended: the guidance's newest
+        rule, so that the reply can say what the latest decision was and that its period is over too."""
+        if entry.period_to is None or entry.period_to >= today or is_dated(question):
+            return None
+        ruled = [e for e in self._entries if e.period_to is not None]
+        latest = max(ruled, key=lambda e: (e.period_to, e.period_from or e.period_to), default=None)
+        return latest if latest is not None and latest.period_to is not None and latest.period_to < today else None
 
     def _close_topics(self, ranked: list[Scored]) -> list[Entry]:
         """What to offer instead of an answer: close matches, and entries that would have answered a question
@@ -127,6 +278,11 @@ class KnowledgeBase:
             return related[:MAX_SUGGESTIONS]
         near = [self._entries[s.index] for s in others if s.score >= SUGGEST_THRESHOLD]
         return near[:MAX_SUGGESTIONS]
+
+
+def _phrasings(entry: Entry) -> list[str]:
+    """What the n-gram similarity compares a question with: the entry's own questions and keywords."""
+    return [text for lang in LANGS for text in (*entry.questions.get(lang, []), *entry.keywords.get(lang, []))]
 
 
 def _source_text(entry: Entry) -> str:
