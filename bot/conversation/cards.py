@@ -9,6 +9,7 @@ from botbuilder.core import CardFactory
 from botbuilder.schema import Activity, ActivityTypes, Attachment, AttachmentLayoutTypes
 
 from bot.conversation.texts import t
+from bot.knowledge.models import is_kind_label
 
 CARD_VERSION = "1.4"  # Teams desktop and mobile both render 1.4.
 
@@ -96,7 +97,9 @@ def answer_activity(
     for i, para in enumerate(paragraphs):
         is_meta = answered and i > 0 and (para.startswith(t("source", lang)) or _looks_like_period(para))
         block: dict[str, Any] = {"type": "TextBlock", "text": para, "wrap": True}
-        if is_meta:
+        if answered and i > 0 and is_kind_label(para):  # "Beslut", "Plan", "Tips", "Exempel från …"
+            block.update(weight="Bolder", size="Small", color="Accent", spacing="Medium")
+        elif is_meta:
             block.update(isSubtle=True, size="Small", spacing="Small")
         body.append(block)
     if extra_actions:

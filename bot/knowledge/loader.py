@@ -17,6 +17,7 @@ from bot.content_errors import ContentError, ContentProblem
 from bot.content_yaml import parse_yaml, validate
 from bot.knowledge.analysis import Lexicon, SynonymGroup, SynonymSet
 from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.checks import kind_problems
 from bot.knowledge.models import Entry, Source, Topic
 from bot.knowledge.normalize import LANGS, Stemmers, tokenize
 from bot.knowledge.schema import KnowledgeFileDoc, SourcesFileDoc, SynonymsFileDoc
@@ -190,6 +191,7 @@ def _load_topics(
                 )
             if item.period_from and item.period_to and item.period_from > item.period_to:
                 problems.append(ContentProblem(str(path), item.id, "period_to", "ends before period_from"))
+            problems.extend(kind_problems(item, str(path)))
             if source is not None:
                 entries.append(_entry(item, doc.topic.id, source, path))
         title = {"sv": doc.topic.title.sv, **({"en": doc.topic.title.en} if doc.topic.title.en else {})}
@@ -214,6 +216,13 @@ def _entry(item: Any, topic: str, source: Source, path: pathlib.Path) -> Entry:
         walkthrough=item.walkthrough,
         keywords={"sv": list(item.keywords.sv), "en": list(item.keywords.en)},
         file=str(path),
+        kind=item.kind,
+        example_of=(
+            {"sv": item.example_of.sv, **({"en": item.example_of.en} if item.example_of.en else {})}
+            if item.example_of
+            else None
+        ),
+        locator=item.locator,
     )
 
 

@@ -25,6 +25,32 @@ class Source:
         return self.where_en if lang == "en" and self.where_en else self.where
 
 
+KINDS = ("decision", "plan", "advice", "example")
+_KIND_LABELS = {
+    "decision": {"sv": "Beslut", "en": "Decision"},
+    "plan": {"sv": "Plan", "en": "Plan"},
+    "advice": {"sv": "Tips", "en": "Advice"},
+}
+_EXAMPLE_FROM = {"sv": "Exempel från ", "en": "Example from "}
+
+
+def kind_label(kind: str, lang: str, example_of: dict[str, str] | None = None) -> str:
+    """The kind in a word, as the answer card shows it: "Beslut", "Plan", "Tips", "Exempel från …"."""
+    lang = "en" if lang == "en" else "sv"
+    if kind == "example":
+        whose = (example_of or {}).get(lang) or (example_of or {}).get("sv", "")
+        return _EXAMPLE_FROM[lang] + whose
+    return _KIND_LABELS[kind][lang]
+
+
+def is_kind_label(text: str) -> bool:
+    """Whether a line of an answer is its kind label (the card shows it as a caption)."""
+    text = text.strip()
+    return any(text in labels.values() for labels in _KIND_LABELS.values()) or text.startswith(
+        tuple(_EXAMPLE_FROM.values())
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class Entry:
     """One question-and-answer of the guidance. Treat its lists and dicts as read-only."""
@@ -42,6 +68,9 @@ class Entry:
     walkthrough: str | None = None
     keywords: dict[str, list[str]] = field(default_factory=dict)
     file: str = ""
+    kind: str = "advice"  # decision | plan | advice | example
+    example_of: dict[str, str] | None = None  # for an example: whose, {"sv": …, "en": …}
+    locator: str = ""  # the section of the source the entry rests on ("punkt 6")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Entry) and other.id == self.id
@@ -59,6 +88,10 @@ class Entry:
         if lang == "en" and not self.answer.get("en"):
             return f"{self.answer['sv']}\n(This answer is only available in Swedish.)"
         return self.answer.get(lang) or self.answer["sv"]
+
+    def kind_text(self, lang: str) -> str:
+        """The kind in a word: Beslut, Plan, Tips or Exempel från … (Decision, Plan, Advice, Example from …)."""
+        return kind_label(self.kind, lang, self.example_of)
 
     def period_text(self, lang: str, today: datetime.date) -> str | None:
         """The line that tells whether the rule still applies, or None when the source gives no period."""
@@ -79,6 +112,10 @@ def format_period(
     if start is None:
         return f"Applies until {end}." if en else f"Gäller till {end}."
     if end is None:
+        if start <= today:  # begun, and the source names no end: do not claim that it still applies
+            return (
+                f"From {start}; the source gives no end date." if en else f"Från {start}; källan anger inget slutdatum."
+            )
         return f"Applies from {start}." if en else f"Gäller från {start}."
     return f"Applies from {start} to {end}." if en else f"Gäller från {start} till {end}."
 

@@ -6,7 +6,7 @@ Unknown fields are errors, so that a misspelt field name ("anwser") is caught in
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -56,12 +56,20 @@ class Keywords(_Model):
     en: list[Text] = Field(default_factory=list)
 
 
+# What an entry is: a rule someone decided (with its period), a step or question of the return plan, advice
+# (tips, lessons learned), or what one unit or organisation did (an example, naming whose).
+Kind = Literal["decision", "plan", "advice", "example"]
+
+
 class EntryDoc(_Model):
     id: Id
+    kind: Kind
+    example_of: Texts | None = None  # whose example, for kind: example ({sv: Kultur- och fritidsförvaltningen, en: …})
     questions: Phrasings
     keywords: Keywords = Field(default_factory=Keywords)
     answer: Texts
     source: Id
+    locator: Text  # the section of the source it rests on: "punkt 6", "bilaga 2, bild 'Ambassadörer'"
     period_from: Date | None = None
     period_to: Date | None = None
     review_date: Date

@@ -21,21 +21,23 @@ _WHERE_TO_TURN = {
 }
 
 
-def source_line(source: Source, lang: str) -> str:
-    """Title, date, diarienummer when there is one, and where to read more."""
+def source_line(source: Source, lang: str, locator: str = "") -> str:
+    """Title, date, diarienummer when there is one, the section it rests on, and where to read more."""
     where = source.where_text(lang)
     if source.url:
         where = f"{where} ({source.url})"
     if lang == "en":
         ref = f", ref. {source.diarienummer}" if source.diarienummer else ""
-        return f"Source: {source.title}, {source.date}{ref}. Read more: {where}."
+        section = f" ({locator})" if locator else ""
+        return f"Source: {source.title}, {source.date}{ref}{section}. Read more: {where}."
     ref = f", dnr {source.diarienummer}" if source.diarienummer else ""
-    return f"Källa: {source.title}, {source.date}{ref}. Läs mer: {where}."
+    section = f", {locator}" if locator else ""
+    return f"Källa: {source.title}, {source.date}{ref}{section}. Läs mer: {where}."
 
 
 def answer_text(entry: Entry, lang: str, today: datetime.date) -> str:
     """The answer, then the source line, then whether the rule still applies."""
-    lines = [entry.answer_text(lang), "", source_line(entry.source, lang)]
+    lines = [entry.answer_text(lang), "", entry.kind_text(lang), source_line(entry.source, lang, entry.locator)]
     period = entry.period_text(lang, today)
     if period:
         lines.append(period)
