@@ -122,7 +122,7 @@ def refit_confidence(settings: Settings, files: Sequence[str], output: str | Non
         *labelled_files(settings.content_dir),
         *sorted((PROJECT_ROOT / "tests" / "knowledge").glob("qa-heldout*.yaml")),
     ]
-    knowledge = load_knowledge(settings.content_dir)
+    knowledge = load_knowledge(settings.content_dir, with_model=False)
     questions = calibration.collect(knowledge, paths)
     fit = calibration.calibrate(questions)
     target = pathlib.Path(output) if output else settings.content_dir / MODEL_FILE

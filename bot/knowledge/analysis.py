@@ -170,10 +170,15 @@ class Analyzer:
         # Compound parts typed without å/ä/ö ("sekretessarenden"): folded forms that stand for one part only.
         self._folded_heads = _unambiguous((fold(w), k) for w, k in self._heads.items() if fold(w) != w)
         self._folded_atoms = _unambiguous((fold(a), a) for a in self._atoms if fold(a) != a)
-        all_surfaces = self.surfaces["sv"] | self.surfaces["en"]
-        # Function words typed without å/ä/ö ("pa", "nar", "maste"), unless the content uses that spelling.
+        content_words = {fold(w) for lang in LANGS for w in self.surfaces[lang]}
+        # Function words typed without å/ä/ö ("pa", "nar", "maste"). Where a content word is typed the same way,
+        # the short, frequent function word wins ("nar" is "när" rather than "når", "ar" is "är" rather than
+        # "år"), a longer one does not ("nara" is "nära", not the colloquial "nåra").
         self._folded_stop = frozenset(
-            fold(w) for lang in LANGS for w in STOPWORDS[lang] if fold(w) != w and fold(w) not in all_surfaces
+            fold(w)
+            for lang in LANGS
+            for w in STOPWORDS[lang]
+            if fold(w) != w and (len(w) <= 3 or fold(w) not in content_words)
         )
         self.split = lru_cache(maxsize=50_000)(self._split)
         self.resolve = lru_cache(maxsize=100_000)(self._resolve)

@@ -20,7 +20,7 @@ from bot.knowledge.confidence import (
 )
 from bot.knowledge.index import EntryTexts, Scored, SearchIndex
 from bot.knowledge.models import Answer, Entry, Topic
-from bot.knowledge.ngrams import NgramIndex, text_key
+from bot.knowledge.ngrams import NgramIndex, pieces, text_key
 from bot.knowledge.normalize import LANGS, Stemmers
 from bot.knowledge.texts import answer_text, fallback_text
 
@@ -28,6 +28,8 @@ from bot.knowledge.texts import answer_text, fallback_text
 ANSWER_THRESHOLD = 0.5
 LEXICAL_CANDIDATES = 8  # the lexical ranking's best entries that the model scores
 NGRAM_CANDIDATES = 5  # and the n-gram similarity's, which may find what the vocabulary missed
+PHRASINGS, EXAMPLES, OUTSIDE_EXAMPLES = 0, 1, 2  # the groups of the n-gram index
+TYPO_QUALITY = 0.9  # a word matched with less than this quality was read as a misspelling (analysis._find)
 EXAMPLE_CANDIDATES = 3  # and the entries of the labelled questions closest to this one
 SUGGEST_THRESHOLD = 0.2  # close enough to offer as a related topic
 SUGGEST_RELEVANCE = 0.5  # a vague question's close topics rank at this share of their undiscounted score
@@ -43,24 +45,22 @@ class KnowledgeBase:
         "_answer_ngrams",
         "_by_id",
         "_entries",
-        "_examples",
         "_index",
         "_model",
         "_ngrams",
-        "_outside_examples",
         "_profiles",
+        "_superseding",
         "_topics",
     )
     _analyzer: Analyzer
     _answer_ngrams: NgramIndex
     _by_id: Mapping[str, Entry]
     _entries: tuple[Entry, ...]
-    _examples: NgramIndex
-    _outside_examples: NgramIndex
     _index: SearchIndex
     _model: ConfidenceModel | None
     _ngrams: NgramIndex
     _profiles: tuple[tuple[frozenset[str], bool], ...]
+    _superseding: frozenset[str]
     _topics: tuple[Topic, ...]
 
     def __init__(
@@ -90,21 +90,18 @@ class KnowledgeBase:
         )
         analyzer.finish_build()
         phrasings = [_phrasings(e) for e in entries]
-        object.__setattr__(
-            self, "_ngrams", NgramIndex((n, text) for n, texts in enumerate(phrasings) for text in texts)
-        )
-        object.__setattr__(
-            self,
-            "_profiles",
-            tuple(entry_profile([q for lang in LANGS for q in e.questions.get(lang, [])]) for e in entries),
-        )
-        answers = ((n, e.answer[lang]) for n, e in enumerate(entries) for lang in LANGS if e.answer.get(lang))
-        object.__setattr__(self, "_answer_ngrams", NgramIndex(answers))
         numbers = {e.id: n for n, e in enumerate(entries)}
-        object.__setattr__(
-            self, "_examples", NgramIndex((numbers[i], q) for i, q in examples if i is not None and i in numbers)
-        )
-        object.__setattr__(self, "_outside_examples", NgramIndex((0, q) for i, q in examples if i is None))
+        # One index for what a question is compared with: the entries' own phrasings, the labelled questions
+        # that each entry answers, and the labelled questions that the guidance does not answer.
+        texts = [(n, PHRASINGS, text) for n, found in enumerate(phrasings) for text in found]
+        texts += [(numbers[i], EXAMPLES, q) for i, q in examples if i is not None and i in numbers]
+        texts += [(0, OUTSIDE_EXAMPLES, q) for i, q in examples if i is None]
+        object.__setattr__(self, "_ngrams", NgramIndex(texts, groups=3))
+        answers = ((n, 0, e.answer[lang]) for n, e in enumerate(entries) for lang in LANGS if e.answer.get(lang))
+        object.__setattr__(self, "_answer_ngrams", NgramIndex(answers))
+        profiles = tuple(entry_profile([q for lang in LANGS for q in e.questions.get(lang, [])]) for e in entries)
+        object.__setattr__(self, "_profiles", profiles)
+        object.__setattr__(self, "_superseding", frozenset(e.superseded_by for e in entries if e.superseded_by))
         object.__setattr__(self, "_model", model)
         object.__setattr__(self, "_analyzer", analyzer)
         object.__setattr__(self, "_entries", entries)
@@ -118,6 +115,11 @@ class KnowledgeBase:
     @property
     def entries(self) -> list[Entry]:
         return list(self._entries)
+
+    @property
+    def threshold(self) -> float:
+        """The confidence at and above which the bot answers: the model's, or the lexical one without a model."""
+        return self._model.threshold if self._model is not None else ANSWER_THRESHOLD
 
     def get(self, entry_id: str) -> Entry | None:
         return self._by_id.get(entry_id)
@@ -147,10 +149,10 @@ class KnowledgeBase:
             threshold = ANSWER_THRESHOLD
         else:
             scored = [(model.probability(values), number) for number, values in candidates]
-            threshold = model.threshold
+            threshold = self.threshold
         best = max(scored, key=lambda pair: (pair[0], -pair[1]), default=None)
         if best is not None and best[0] >= threshold:
-            entry = self._entries[best[1]]
+            entry = self.in_force(self._entries[best[1]], question)
             return Answer(
                 question=question,
                 lang=reply_lang,
@@ -158,7 +160,7 @@ class KnowledgeBase:
                 entry=entry,
                 score=best[0],
                 text=self.reply_text(entry, question, reply_lang, today),
-                suggestions=self._suggestions(entry, [s for s in ranked if s.index != best[1]]),
+                suggestions=self._suggestions(entry, [s for s in ranked if self._entries[s.index] is not entry]),
             )
         close = self._close_topics(ranked)
         return Answer(
@@ -179,7 +181,8 @@ class KnowledgeBase:
 
     def reply_text(self, entry: Entry, question: str, lang: str, today: datetime.date) -> str:
         """The reply that answering `question` with `entry` would give."""
-        return answer_text(entry, lang, today, self._latest_rule(entry, question, today))
+        entry = self.in_force(entry, question)
+        return answer_text(entry, lang, today, self._ended_rule(entry, question, today))
 
     def _candidates(
         self, question: str, lang: str | None, leave_out: str | None = None
@@ -191,11 +194,12 @@ class KnowledgeBase:
         terms = self._analyzer.query_terms(question, order, (detected,) if detected else LANGS)
         ranked = self._index.search(terms)
         lexical_top = [s.index for s in ranked[:LEXICAL_CANDIDATES]]
-        vector = self._ngrams.query_vector(question)
-        similar = self._ngrams.similarities(vector, also=lexical_top) if vector else {}
+        grams = pieces(question)
+        vector = self._ngrams.query_vector(grams)
+        similar, near, outside_near = (
+            self._ngrams.similarities(vector, also=lexical_top, leave_out=leave_out) if vector else ({}, {}, {})
+        )
         ngram_top = sorted(similar, key=lambda n: (-similar[n], n))[:NGRAM_CANDIDATES]
-        example_vector = self._examples.query_vector(question)
-        near = self._examples.similarities(example_vector, leave_out=leave_out) if example_vector else {}
         example_top = sorted(near, key=lambda n: (-near[n], n))[:EXAMPLE_CANDIDATES]
         numbers = list(dict.fromkeys([*lexical_top, *ngram_top, *example_top]))
         if not numbers or (not terms and not vector):
@@ -204,15 +208,10 @@ class KnowledgeBase:
         lexical = {n: by_number[n].score if n in by_number else 0.0 for n in numbers}
         ngram = {n: similar.get(n, 0.0) for n in numbers}
         lexical_margin, ngram_margin = margins(lexical), margins(ngram)
-        answer_vector = self._answer_ngrams.query_vector(question)
-        in_answers = self._answer_ngrams.similarities(answer_vector, also=numbers) if answer_vector else {}
+        in_answers = self._answer_ngrams.closest(self._answer_ngrams.query_vector(grams), numbers)
         lexical_rank = {n: rank for rank, n in enumerate(lexical_top)}
         ngram_rank = {n: rank for rank, n in enumerate(ngram_top)}
-        unexplained, outside, word_count = self._query_shares(terms)
-        outside_vector = self._outside_examples.query_vector(question)
-        outside_near = (
-            self._outside_examples.similarities(outside_vector, leave_out=leave_out) if outside_vector else {}
-        )
+        unexplained, outside, corrected, word_count = self._query_shares(terms)
         outside_example = max(outside_near.values(), default=0.0)
         qtype, negated, dated = question_type(question), is_negated(question), is_dated(question)
         starts = [self._entries[n].period_from for n in numbers]
@@ -235,6 +234,7 @@ class KnowledgeBase:
                 ngram_rank=ngram_rank.get(number),
                 unexplained=unexplained,
                 outside=outside,
+                corrected=corrected,
                 qtype=qtype,
                 entry_qtypes=kinds,
                 negated=negated,
@@ -245,24 +245,41 @@ class KnowledgeBase:
             candidates.append((number, values))
         return reply_lang, ranked, candidates
 
-    def _query_shares(self, terms: list[QueryTerm]) -> tuple[float, float, int]:
-        """The shares of the question's weight that are unknown words and outside topics, and its word count."""
+    def _query_shares(self, terms: list[QueryTerm]) -> tuple[float, float, float, int]:
+        """The shares of the question's weight that are unknown words, outside topics and words read only as
+        misspellings, and its word count."""
         total = sum(q.weight for q in terms)
         if total <= 0:
-            return 0.0, 0.0, 0
+            return 0.0, 0.0, 0.0, 0
         outside_concepts = self._analyzer.lexicon.outside
         unknown = sum(q.weight for q in terms if q.term is None)
         outside = sum(q.weight for q in terms if q.term in outside_concepts)
-        return unknown / total, outside / total, len({q.token for q in terms})
+        corrected = sum(q.weight for q in terms if q.term is not None and q.quality < TYPO_QUALITY)
+        return unknown / total, outside / total, corrected / total, len({q.token for q in terms})
 
-    def _latest_rule(self, entry: Entry, question: str, today: datetime.date) -> Entry | None:
-        """For a question about now (no date in it) answered by a rule that has ended: the guidance's newest
-        rule, so that the reply can say what the latest decision was and that its period is over too."""
-        if entry.period_to is None or entry.period_to >= today or is_dated(question):
-            return None
-        ruled = [e for e in self._entries if e.period_to is not None]
-        latest = max(ruled, key=lambda e: (e.period_to, e.period_from or e.period_to), default=None)
-        return latest if latest is not None and latest.period_to is not None and latest.period_to < today else None
+    def in_force(self, entry: Entry, question: str) -> Entry:
+        """For a question that names no date, the rule in force last on the same matter: the end of the entry's
+        `superseded_by` chain (the 2021 decision, not the 2020 one, for "may I work from home?")."""
+        if is_dated(question):
+            return entry
+        seen = {entry.id}
+        while entry.superseded_by and entry.superseded_by not in seen:
+            later = self._by_id.get(entry.superseded_by)
+            if later is None:
+                break
+            seen.add(later.id)
+            entry = later
+        return entry
+
+    def _ended_rule(self, entry: Entry, question: str, today: datetime.date) -> bool:
+        """Whether the reply must open by saying that the latest rule on the question has ended: an undated
+        question, answered by a rule that others were superseded by, whose period is over."""
+        return (
+            entry.id in self._superseding
+            and entry.period_to is not None
+            and entry.period_to < today
+            and not is_dated(question)
+        )
 
     def _close_topics(self, ranked: list[Scored]) -> list[Entry]:
         """What to offer instead of an answer: close matches, and entries that would have answered a question

@@ -27,7 +27,7 @@ FOLDS = 5
 SEED = 20261203
 C_VALUES = (0.1, 0.3, 1.0, 3.0, 10.0)
 THRESHOLDS = tuple(round(0.05 + 0.01 * i, 2) for i in range(91))  # 0.05 .. 0.95
-# Removing a feature must not cost more than this much cross-validated balanced accuracy.
+# Removing a feature must not cost more than this much of the worse cross-validated rate.
 DROP_TOLERANCE = 0.002
 
 
@@ -83,8 +83,8 @@ def calibrate(questions: Sequence[Question]) -> Fit:
     while improved and len(chosen) > 2:
         improved = False
         trials = [(_cross_validate(questions, [f for f in chosen if f != drop], (best.c,)), drop) for drop in chosen]
-        trial, drop = max(trials, key=lambda pair: (pair[0].balanced, min(pair[0].answered, pair[0].declined)))
-        if trial.balanced >= best.balanced - DROP_TOLERANCE:
+        trial, drop = max(trials, key=lambda pair: _goal((pair[0].answered, pair[0].declined)))
+        if _goal((trial.answered, trial.declined))[0] >= _goal((best.answered, best.declined))[0] - DROP_TOLERANCE:
             chosen.remove(drop)
             best = trial
             improved = True
@@ -106,10 +106,21 @@ def _cross_validate(questions: Sequence[Question], features: Sequence[str], c_va
         for threshold in THRESHOLDS:
             answered, declined = _rates(out_of_fold, threshold)
             balanced = (answered + declined) / 2
-            if best is None or (balanced, min(answered, declined)) > (best.balanced, min(best.answered, best.declined)):
+            if best is None or _better((answered, declined), (best.answered, best.declined)):
                 best = Fit(tuple(features), c, threshold, balanced, answered, declined, out_of_fold)
     assert best is not None
     return best
+
+
+def _goal(rates: tuple[float, float]) -> tuple[float, float]:
+    """What a fit is judged by: the worse of answering right and declining right, then their mean. Both matter
+    (an unanswered question sends someone elsewhere; a wrong answer misleads them), so neither may be bought
+    with the other."""
+    return min(rates), sum(rates) / 2
+
+
+def _better(rates: tuple[float, float], than: tuple[float, float]) -> bool:
+    return _goal(rates) > _goal(than)
 
 
 def _folds(count: int) -> list[list[int]]:

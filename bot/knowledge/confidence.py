@@ -38,6 +38,7 @@ FEATURES: tuple[str, ...] = (
     "ngram_rank",  # the same for the n-gram similarity's ranking
     "unexplained",  # share of the question's weight in words the knowledge base does not know
     "outside",  # share of the question's weight in topics the guidance does not cover (pay, leave …)
+    "corrected",  # share of the question's weight read only as a misspelling of a known word ("hunden" ~ "handen")
     "qtype_match",  # the question's type (why, when, who, how …) is among the entry's own phrasings' types
     "qtype_mismatch",  # the question has a type, the entry's phrasings have others and not this one
     "negation_match",  # the question is negated ("varför får inte …") and so is one of the entry's phrasings
@@ -183,6 +184,7 @@ def signals(
     ngram_rank: int | None,
     unexplained: float,
     outside: float,
+    corrected: float,
     qtype: str | None,
     entry_qtypes: frozenset[str],
     negated: bool,
@@ -205,6 +207,7 @@ def signals(
             1.0 / (1 + ngram_rank) if ngram_rank is not None else 0.0,
             unexplained,
             outside,
+            corrected,
             1.0 if qtype is not None and qtype in entry_qtypes else 0.0,
             1.0 if qtype is not None and entry_qtypes and qtype not in entry_qtypes else 0.0,
             1.0 if negated and entry_negated else 0.0,

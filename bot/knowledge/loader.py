@@ -18,6 +18,8 @@ from bot.content_yaml import parse_yaml, validate
 from bot.knowledge.analysis import Lexicon, SynonymGroup, SynonymSet
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.checks import kind_problems
+from bot.knowledge.confidence import MODEL_FILE, load_model
+from bot.knowledge.labelled import load_examples
 from bot.knowledge.models import Entry, Source, Topic
 from bot.knowledge.normalize import LANGS, Stemmers, tokenize
 from bot.knowledge.schema import KnowledgeFileDoc, SourcesFileDoc, SynonymsFileDoc
@@ -40,8 +42,10 @@ class _Checked(Generic[M]):
     ids: set[str] | None
 
 
-def load_knowledge(content_dir: pathlib.Path) -> KnowledgeBase:
-    """Validate content_dir and build the knowledge base; raises ContentError listing every problem."""
+def load_knowledge(content_dir: pathlib.Path, *, with_model: bool = True) -> KnowledgeBase:
+    """Validate content_dir and build the knowledge base; raises ContentError listing every problem.
+
+    `with_model=False` leaves the confidence model out (to refit it, also when it is out of date)."""
     content_dir = pathlib.Path(content_dir)
     problems: list[ContentProblem] = []
     stemmers = Stemmers()
@@ -49,9 +53,14 @@ def load_knowledge(content_dir: pathlib.Path) -> KnowledgeBase:
     sources, source_ids = _load_sources(content_dir / SOURCES_FILE, problems)
     synonyms, lexicon = _load_synonyms(content_dir / SYNONYMS_FILE, stemmers, problems)
     topics = _load_topics(content_dir / KNOWLEDGE_DIR, sources, source_ids, problems)
+    # Labelled questions name entries; when the entries themselves have problems, those come first.
+    entry_ids = None if problems else {e.id for topic in topics for e in topic.entries}
+    examples = load_examples(content_dir, entry_ids, problems)
+    model_path = content_dir / MODEL_FILE
+    model = load_model(model_path, problems) if with_model and model_path.exists() else None
     if problems:
         raise ContentError(problems)
-    return KnowledgeBase(topics, synonyms, stemmers=stemmers, lexicon=lexicon)
+    return KnowledgeBase(topics, synonyms, stemmers=stemmers, lexicon=lexicon, model=model, examples=examples)
 
 
 def load_synonyms(path: pathlib.Path) -> SynonymSet:
@@ -217,6 +226,7 @@ def _entry(item: Any, topic: str, source: Source, path: pathlib.Path) -> Entry:
         keywords={"sv": list(item.keywords.sv), "en": list(item.keywords.en)},
         file=str(path),
         kind=item.kind,
+        superseded_by=item.superseded_by,
         example_of=(
             {"sv": item.example_of.sv, **({"en": item.example_of.en} if item.example_of.en else {})}
             if item.example_of
@@ -241,6 +251,12 @@ def _check_references(
                 problems.append(
                     ContentProblem(str(path), item.id, f"related.{number}", f"no entry has the id {related!r}")
                 )
+        if item.superseded_by is not None and (
+            item.superseded_by == item.id or (ids is not None and item.superseded_by not in ids)
+        ):
+            problems.append(
+                ContentProblem(str(path), item.id, "superseded_by", f"no other entry has the id {item.superseded_by!r}")
+            )
         for lang in LANGS:
             for number, question in enumerate(getattr(item.questions, lang)):
                 key = lang + ":" + " ".join(tokenize(question))

@@ -71,6 +71,7 @@ class Entry:
     kind: str = "advice"  # decision | plan | advice | example
     example_of: dict[str, str] | None = None  # for an example: whose, {"sv": …, "en": …}
     locator: str = ""  # the section of the source the entry rests on ("punkt 6")
+    superseded_by: str | None = None  # the entry that took this rule's place
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Entry) and other.id == self.id

@@ -1,9 +1,11 @@
 """A second similarity that needs no vocabulary: character n-grams with tf-idf weights.
 
 The lexical matcher knows words through stems, synonyms and compound parts that someone listed. This one
-knows none of that: it compares the 3- to 5-letter pieces of each word (within word boundaries, spelling
-folded), so "hemmajobb", "jobba hemma" and "hemarbete" share pieces, and so do "sekretessärenden" and
-"sekretessarenden" or an inflection nobody listed. The two signals are combined by the confidence model.
+knows none of that: it compares the 4-letter pieces of each word (within word boundaries, the word padded
+with a space at each end, spelling folded), so "hemmajobb", "jobba hemma" and "hemarbete" share pieces, and
+so do "sekretessärenden" and "sekretessarenden" or an inflection nobody listed. The signals are combined by
+the confidence model. Pieces of 3 to 5 letters were measured too (5-fold cross-validation over the labelled
+questions): the same balanced accuracy (0.886 against 0.887), at two to three times the cost per question.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from bot.knowledge.normalize import STOPWORDS, fold, tokenize
 
-MIN_N, MAX_N = 3, 5
-# A piece shared by more phrasings than this is added only to the phrasings that other pieces found
-# (like the lexical index's common terms), so that a large knowledge base stays fast.
+MIN_N, MAX_N = 4, 4
+# A piece held by more texts than this is added only to the texts that rarer pieces found (like the
+# lexical index's common terms), so that a large knowledge base stays fast.
 COMMON_PIECE = 400
-SHORTLIST = 400
+SHORTLIST = 300
 _STOP = frozenset(fold(w) for lang_words in STOPWORDS.values() for w in lang_words)
+
+Vector = dict[str, float]
 
 
 def pieces(text: str) -> Counter[str]:
@@ -38,52 +42,57 @@ def pieces(text: str) -> Counter[str]:
 
 
 class NgramIndex:
-    """Cosine similarity between a question and each entry's closest phrasing, over tf-idf n-grams."""
+    """Cosine similarity between a question and texts grouped by entry, over tf-idf n-grams.
 
-    __slots__ = ("_entry_of", "_idf", "_keys", "_max_idf", "_phrasings_of", "_postings", "_vectors")
+    Each text belongs to an entry and a group (the entries' own phrasings, labelled examples …): one walk
+    of the postings gives, per group, each entry's closest text."""
 
-    def __init__(self, phrasings: Iterable[tuple[int, str]]) -> None:
-        """`phrasings` are (entry number, text) pairs: each question and keyword of each entry."""
-        counted = [(entry, pieces(text), text_key(text)) for entry, text in phrasings]
-        counted = [(entry, grams, key) for entry, grams, key in counted if grams]
-        # Each phrasing's words, so that calibration can leave a labelled question's own example out.
-        self._keys = [key for _, _, key in counted]
+    __slots__ = ("_entry_of", "_group_of", "_groups", "_idf", "_keys", "_max_idf", "_postings", "_texts_of", "_vectors")
+
+    def __init__(self, texts: Iterable[tuple[int, int, str]], groups: int = 1) -> None:
+        """`texts` are (entry number, group, text) triples."""
+        counted = [(entry, group, pieces(text), text_key(text)) for entry, group, text in texts]
+        counted = [item for item in counted if item[2]]
         total = len(counted)
         df: Counter[str] = Counter()
-        for _, grams, _ in counted:
+        for _, _, grams, _ in counted:
             df.update(grams.keys())
         self._idf = {g: math.log((1 + total) / (1 + n)) + 1.0 for g, n in df.items()}
         self._max_idf = math.log(1 + total) + 1.0
-        self._entry_of: list[int] = []
-        self._vectors: list[dict[str, float]] = []
+        self._groups = groups
+        self._entry_of = [entry for entry, _, _, _ in counted]
+        self._group_of = [group for _, group, _, _ in counted]
+        # Each text's folded words, so that calibration can leave a labelled question's own example out.
+        self._keys = [key for _, _, _, key in counted]
+        self._vectors: list[Vector] = []
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        phrasings_of: dict[int, list[int]] = defaultdict(list)
-        for number, (entry, grams, _) in enumerate(counted):
+        texts_of: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for number, (entry, group, grams, _) in enumerate(counted):
             vector = _normalised({g: count * self._idf[g] for g, count in grams.items()})
-            self._entry_of.append(entry)
             self._vectors.append(vector)
-            phrasings_of[entry].append(number)
+            texts_of[(group, entry)].append(number)
             for g, weight in vector.items():
                 postings[g].append((number, weight))
         self._postings = {g: tuple(hits) for g, hits in postings.items()}
-        self._phrasings_of = dict(phrasings_of)
+        self._texts_of = dict(texts_of)
 
-    def query_vector(self, question: str) -> dict[str, float]:
-        """The question's weights; pieces no phrasing has count at the highest idf (they are unexplained)."""
-        grams = pieces(question)
+    def query_vector(self, grams: Counter[str]) -> Vector:
+        """The question's weights; pieces no text has count at the highest idf (they are unexplained)."""
         return _normalised({g: count * self._idf.get(g, self._max_idf) for g, count in grams.items()})
 
     def similarities(
         self, vector: Mapping[str, float], also: Sequence[int] = (), leave_out: str | None = None
-    ) -> dict[int, float]:
-        """Entry number -> cosine with its closest phrasing, for the entries the pieces reach and `also`.
+    ) -> list[dict[int, float]]:
+        """Per group, entry number -> cosine with its closest text, for the entries the pieces reach and
+        (in group 0) `also`.
 
-        `leave_out` (a text_key) skips phrasings with exactly those words: a labelled question is not its own
+        `leave_out` (a text_key) skips texts with exactly those words: a labelled question is not its own
         example while the model is fitted."""
         dots: dict[int, float] = defaultdict(float)
         common: list[tuple[str, float]] = []
+        postings = self._postings
         for g, weight in vector.items():
-            hits = self._postings.get(g)
+            hits = postings.get(g)
             if not hits:
                 continue
             if len(hits) > COMMON_PIECE:
@@ -91,29 +100,44 @@ class NgramIndex:
                 continue
             for number, strength in hits:
                 dots[number] += weight * strength
-        for entry in also:
-            for number in self._phrasings_of.get(entry, ()):
-                dots.setdefault(number, 0.0)
+        wanted = [n for entry in also for n in self._texts_of.get((0, entry), ())]
+        for number in wanted:
+            dots.setdefault(number, 0.0)
         if common:
             if len(dots) > SHORTLIST:
                 keep = set(heapq.nlargest(SHORTLIST, dots, key=dots.__getitem__))
-                keep.update(n for entry in also for n in self._phrasings_of.get(entry, ()))
+                keep.update(wanted)
                 dots = defaultdict(float, {n: dots[n] for n in keep})
             vectors = self._vectors
             for number in dots:
                 own = vectors[number]
                 dots[number] += sum(weight * own.get(g, 0.0) for g, weight in common)
-        best: dict[int, float] = {}
-        entry_of, keys = self._entry_of, self._keys
+        best: list[dict[int, float]] = [{} for _ in range(self._groups)]
+        entry_of, group_of, keys = self._entry_of, self._group_of, self._keys
         for number, dot in dots.items():
             if leave_out is not None and keys[number] == leave_out:
                 continue
+            found = best[group_of[number]]
             entry = entry_of[number]
-            if dot > best.get(entry, 0.0):
-                best[entry] = dot
+            if dot > found.get(entry, 0.0):
+                found[entry] = dot
         for entry in also:
-            best.setdefault(entry, 0.0)
+            best[0].setdefault(entry, 0.0)
         return best
+
+    def closest(self, vector: Mapping[str, float], entries: Iterable[int], group: int = 0) -> dict[int, float]:
+        """Entry -> cosine with its closest text in `group`, computed directly for just these entries."""
+        found: dict[int, float] = {}
+        vectors = self._vectors
+        items = list(vector.items())
+        for entry in entries:
+            best = 0.0
+            for number in self._texts_of.get((group, entry), ()):
+                own = vectors[number]
+                dot = sum(weight * own.get(g, 0.0) for g, weight in items)
+                best = max(best, dot)
+            found[entry] = best
+        return found
 
 
 def text_key(text: str) -> str:
@@ -121,6 +145,6 @@ def text_key(text: str) -> str:
     return " ".join(fold(token) for token in tokenize(text))
 
 
-def _normalised(vector: dict[str, float]) -> dict[str, float]:
+def _normalised(vector: dict[str, float]) -> Vector:
     norm = math.sqrt(sum(v * v for v in vector.values()))
     return {g: v / norm for g, v in vector.items()} if norm else {}

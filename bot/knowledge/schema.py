@@ -76,6 +76,9 @@ class EntryDoc(_Model):
     owner: Text
     related: list[Id] = Field(default_factory=list)
     walkthrough: Id | None = None
+    # A later entry that took this rule's place (the decision of 2021 after that of 2020): a question that
+    # names no date is answered with the rule in force last, not with this one.
+    superseded_by: Id | None = None
 
 
 class TopicDoc(_Model):

@@ -35,9 +35,29 @@ def source_line(source: Source, lang: str, locator: str = "") -> str:
     return f"Källa: {source.title}, {source.date}{ref}{section}. Läs mer: {where}."
 
 
-def answer_text(entry: Entry, lang: str, today: datetime.date) -> str:
-    """The answer, then the source line, then whether the rule still applies."""
+def ended_notice(entry: Entry, lang: str) -> str:
+    """For a question about now, answered by the guidance's latest rule on it, which has ended: say so first,
+    with its period, and where to ask what applies today."""
+    period = f"{entry.period_from} – {entry.period_to}" if entry.period_from else f"–{entry.period_to}"
+    if lang == "en":
+        return (
+            f"Note: this is the latest decision in the guidance ({entry.source.title}), and its period, {period}, "
+            "has ended. Ask your manager or HR, or read on HINT, what applies now."
+        )
+    return (
+        f"Obs: det här är det senaste beslutet i vägledningen ({entry.source.title}), och dess period, {period}, "
+        "har upphört. Fråga din chef eller HR, eller läs på HINT, vad som gäller nu."
+    )
+
+
+def answer_text(entry: Entry, lang: str, today: datetime.date, ended: bool = False) -> str:
+    """The answer, then the source line, then whether the rule still applies.
+
+    `ended` is set for a question about now answered by the latest rule on it, whose period is over: the
+    reply then opens by saying so."""
     lines = [entry.answer_text(lang), "", entry.kind_text(lang), source_line(entry.source, lang, entry.locator)]
+    if ended:
+        lines = [ended_notice(entry, lang), "", *lines]
     period = entry.period_text(lang, today)
     if period:
         lines.append(period)
