@@ -1,4 +1,5 @@
-"""Command-line entry points; each one goes through the same code as the service."""
+"""Command-line entry points (`python -m bot`, or `distansstod` when installed); each one goes through the same
+code as the service."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ import json
 import logging
 import sys
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings
 from bot.content_errors import ContentError
 from bot.logs import configure_logging
+
+if TYPE_CHECKING:
+    from bot.storage import migrate
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ask = sub.add_parser("ask", help="answer questions from the knowledge base")
     ask.add_argument("--json", action="store_true", help="print one JSON object a line")
     ask.add_argument("question", nargs="*", help="the question, or - to read questions from stdin, one a line")
+    migrate_cmd = sub.add_parser(
+        "migrate", help="upgrade the database to the newest schema (serve does it at start-up)"
+    )
+    migrate_cmd.add_argument(
+        "--sql", action="store_true", help="print the SQL for an empty database instead of running it"
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -46,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_chat(settings))
         if command == "check-content":
             return check_content(settings)
+        if command == "migrate":
+            return migrate_database(settings, sql=args.sql)
         return ask_questions(settings, args.question, as_json=args.json)
     except ContentError as exc:
         print(f"content errors in {settings.content_dir}:", file=sys.stderr)
@@ -81,6 +94,31 @@ def check_content(settings: Settings) -> int:
     services = build_services(settings)
     print(f"content OK: {len(services.knowledge.entries)} knowledge entries in {settings.content_dir}")
     return 0
+
+
+def migrate_database(settings: Settings, *, sql: bool) -> int:
+    """The upgrade the service runs at start-up, under the same lock, for a deployment step of its own."""
+    from bot.storage import migrate
+
+    if sql:
+        print(migrate.upgrade_sql(settings.effective_database_url), end="")
+        return 0
+    upgrade = asyncio.run(_open_and_close(settings.effective_database_url))
+    if upgrade.changed:
+        print(f"database upgraded from {upgrade.before or 'empty'} to {upgrade.after} (head)")
+    else:
+        print(f"database already at {upgrade.after} (head)")
+    return 0
+
+
+async def _open_and_close(url: str) -> migrate.Upgrade:
+    from bot.storage import Database
+
+    db = Database(url)
+    await db.open()
+    await db.close()
+    assert db.upgrade is not None
+    return db.upgrade
 
 
 def ask_questions(settings: Settings, questions: Sequence[str], *, as_json: bool) -> int:
