@@ -193,6 +193,11 @@ async def test_a_table_without_a_column_the_models_need_is_not_adopted(database_
     await engine.dispose()
     with pytest.raises(RuntimeError, match=r"kv_store exists without the columns \['etag', 'updated_at'\]"):
         await db.open()
+    # The migration ran in one transaction: the tables created before it stopped are gone with it.
+    engine = db.new_engine()
+    async with engine.connect() as conn:
+        assert await conn.run_sync(lambda c: inspect(c).get_table_names()) == ["kv_store"]
+    await engine.dispose()
 
 
 async def test_the_models_and_the_migrations_do_not_drift(opened: Database) -> None:
