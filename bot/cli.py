@@ -1,4 +1,5 @@
-"""Command-line entry points; each one goes through the same code as the service."""
+"""Command-line entry points (`python -m bot`, or `distansstod` when installed); each one goes through the same
+code as the service."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ import json
 import logging
 import sys
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings
 from bot.content_errors import ContentError
 from bot.logs import configure_logging
+
+if TYPE_CHECKING:
+    from bot.storage import migrate
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="labelled question files (default: CONTENT_DIR/calibration/*.yaml and tests/knowledge/qa-heldout*.yaml)",
     )
     calibrate.add_argument("--output", help="where to write the model (default: CONTENT_DIR/confidence.yaml)")
+    migrate_cmd = sub.add_parser(
+        "migrate", help="upgrade the database to the newest schema (serve does it at start-up)"
+    )
+    migrate_cmd.add_argument(
+        "--sql", action="store_true", help="print the SQL for an empty database instead of running it"
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -57,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check_content(settings)
         if command == "calibrate":
             return refit_confidence(settings, args.files, args.output)
+        if command == "migrate":
+            return migrate_database(settings, sql=args.sql)
         return ask_questions(settings, args.question, as_json=args.json)
     except ContentError as exc:
         print(f"content errors in {settings.content_dir}:", file=sys.stderr)
@@ -138,6 +151,31 @@ def refit_confidence(settings: Settings, files: Sequence[str], output: str | Non
     print(calibration.reliability_table(fit.out_of_fold, fit.threshold))
     print(f"wrote {target}")
     return 0
+
+
+def migrate_database(settings: Settings, *, sql: bool) -> int:
+    """The upgrade the service runs at start-up, under the same lock, for a deployment step of its own."""
+    from bot.storage import migrate
+
+    if sql:
+        print(migrate.upgrade_sql(settings.effective_database_url), end="")
+        return 0
+    upgrade = asyncio.run(_open_and_close(settings.effective_database_url))
+    if upgrade.changed:
+        print(f"database upgraded from {upgrade.before or 'empty'} to {upgrade.after} (head)")
+    else:
+        print(f"database already at {upgrade.after} (head)")
+    return 0
+
+
+async def _open_and_close(url: str) -> migrate.Upgrade:
+    from bot.storage import Database
+
+    db = Database(url)
+    await db.open()
+    await db.close()
+    assert db.upgrade is not None
+    return db.upgrade
 
 
 def ask_questions(settings: Settings, questions: Sequence[str], *, as_json: bool) -> int:

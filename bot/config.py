@@ -10,7 +10,14 @@ from typing import Any, TypeVar
 
 T = TypeVar("T", int, float)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+# Run from a checkout, content/ and data/ sit beside bot/. Installed (`pip install .`), the content is shipped
+# inside the package as bot/content (see pyproject.toml) and state goes to ./data under the working directory,
+# never into site-packages.
+_CHECKOUT = (PROJECT_ROOT / "content").is_dir()
+DEFAULT_CONTENT_DIR = PROJECT_ROOT / "content" if _CHECKOUT else PACKAGE_DIR / "content"
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data" if _CHECKOUT else Path("data")
 
 
 class ConfigError(ValueError):
@@ -62,8 +69,8 @@ class Settings:
     app_tenant_id: str = ""
     host: str = "127.0.0.1"
     port: int = 3978
-    data_dir: Path = PROJECT_ROOT / "data"
-    content_dir: Path = PROJECT_ROOT / "content"
+    data_dir: Path = DEFAULT_DATA_DIR
+    content_dir: Path = DEFAULT_CONTENT_DIR
     database_url: str = ""
     log_level: str = "INFO"
     timezone: str = "Europe/Stockholm"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates .venv with Python 3.11 and installs the pinned dependencies (dev ones with --dev).
+# Creates .venv with Python 3.11 and installs the locked dependencies, hashes checked (the dev lock with --dev).
+# The project itself is not installed: scripts run it from the checkout (`python -m bot`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=$(command -v python3.11 || command -v python3)
@@ -12,6 +13,6 @@ req=requirements.txt
 [ "${1:-}" = "--dev" ] && req=requirements-dev.txt
 stamp=".venv/.installed-$(sha256sum requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)-$(basename $req)"
 if [ ! -f "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$req"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r "$req"
   touch "$stamp"
 fi

@@ -5,9 +5,15 @@
 (job_id, scheduled_for) row into `job_runs`. The primary key makes that insert succeed once per
 slot, whichever replica or restart tries, so a slot fires exactly once, and the job's effects
 (outbox rows, state changes, audit) commit with it or not at all. Tests call `run_due` with a
-manual clock; in production APScheduler (AsyncIOScheduler, SQLAlchemyJobStore on the same
-database) does the wake-ups, and the service calls `run_due` once at start-up so a slot missed
-while it was down still fires when it is within the grace time (never twice, never a backlog).
+manual clock; in production APScheduler does the wake-ups, and the service calls `run_due` once
+at start-up so a slot missed while it was down still fires when it is within the grace time
+(never twice, never a backlog).
+
+Each replica has its own APScheduler with an in-memory job store, rebuilt from the schedule tables
+(`sync_jobs`) at start-up, after every wake-up and every RESYNC_SECONDS: APScheduler 3's job stores
+must never be shared between schedulers, and nothing needs them to be, since `job_runs` is the only
+coordination between replicas. The periodic resync also picks up reminders created or cancelled on
+another replica; a wake-up for a job that is no longer wanted finds nothing due and fires nothing.
 """
 
 from __future__ import annotations
@@ -49,6 +55,10 @@ log = logging.getLogger(__name__)
 JOB_LAGESBILD = "lagesbild"
 JOB_HR_REMINDER = "lagesbild-hr-reminder"
 APS_PREFIX = "bc:"
+RESYNC_JOB = "resync"
+# How often a replica re-reads the schedules: a reminder created on another replica fires here at most this
+# late when that replica is gone (well inside the grace time).
+RESYNC_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -66,17 +76,6 @@ class JobRun:
     job_id: str
     scheduled_for: datetime
     outcome: str
-
-
-# APScheduler's persistent store keeps only an importable function name, not an object, so the
-# job function finds this process's scheduler(s) here. Filled by `start`, emptied by `stop`.
-_RUNNING: dict[str, BroadcastScheduler] = {}
-
-
-async def wake(job_id: str) -> None:
-    """The function every stored APScheduler job calls: run what is due now."""
-    for runner in list(_RUNNING.values()):
-        await runner.wake(job_id)
 
 
 class BroadcastScheduler:
@@ -252,35 +251,24 @@ class BroadcastScheduler:
 
     async def start(self) -> None:
         """Fire what was missed while the service was down, then let APScheduler wake us."""
-        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
 
-        _RUNNING[self.instance_id] = self
         await self.run_due(self.clock.now())
-        store = SQLAlchemyJobStore(url=self.db.sync_url, tablename="apscheduler_jobs")
-        if not self.db.is_sqlite:
-            # Create APScheduler's table under the schema lock, so replicas starting together do not race.
-            from sqlalchemy import text
-
-            from bot.storage.database import SCHEMA_LOCK_KEY
-
-            with store.engine.begin() as conn:
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
-                store.jobs_t.create(conn, checkfirst=True)
+        # The default job store is in memory: this replica's own, rebuilt from the database by sync_jobs.
         self._aps = AsyncIOScheduler(
             timezone=self.tz,
-            jobstores={"default": store},
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,
                 "misfire_grace_time": max(1, int(self.grace.total_seconds())),
             },
         )
+        self._aps.add_job(self.wake, IntervalTrigger(seconds=RESYNC_SECONDS), args=[RESYNC_JOB], id=RESYNC_JOB)
         self._aps.start()
         await self.sync_jobs()
 
     async def stop(self) -> None:
-        _RUNNING.pop(self.instance_id, None)
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
@@ -290,7 +278,7 @@ class BroadcastScheduler:
         return self._aps
 
     async def sync_jobs(self) -> None:
-        """Make the job store hold one job per schedule, keeping jobs whose trigger did not change."""
+        """Make the in-memory job store hold one job per schedule, keeping jobs whose trigger did not change."""
         if self._aps is None:
             return
         wanted = {APS_PREFIX + s.job_id: self._trigger(s) for s in await self.schedules()}
@@ -304,7 +292,7 @@ class BroadcastScheduler:
             if existing is not None and str(existing.trigger) == str(trigger):
                 continue
             self._aps.add_job(
-                "bot.broadcast.scheduler:wake",
+                self.wake,
                 trigger,
                 args=[job_id[len(APS_PREFIX) :]],
                 id=job_id,

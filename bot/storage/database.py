@@ -1,4 +1,5 @@
-"""Opens the database named by a URL and creates the schema; the only place engines are built."""
+"""Opens the database named by a URL and brings its schema to the newest migration; the only place engines are
+built."""
 
 from __future__ import annotations
 
@@ -9,15 +10,15 @@ from pathlib import Path
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from bot.storage.tables import metadata
+from bot.storage.migrate import Upgrade, upgrade_to_head
 
 log = logging.getLogger(__name__)
 
-# The advisory lock that serialises schema creation across replicas (PostgreSQL only).
+# The advisory lock that serialises schema migrations across replicas (PostgreSQL; SQLite takes its write lock).
 SCHEMA_LOCK_KEY = 727001
-SQLITE_START_ATTEMPTS = 6  # tries to create the schema when replicas open a new SQLite file together
+SQLITE_START_ATTEMPTS = 6  # tries to migrate when replicas open a new SQLite file together
 
 
 class Database:
@@ -29,6 +30,7 @@ class Database:
         self.schema: str | None = parsed.query.get("schema")  # type: ignore[assignment]
         self.url = parsed.difference_update_query(["schema"])
         self.engine: AsyncEngine | None = None
+        self.upgrade: Upgrade | None = None  # what open() did to the schema
 
     @property
     def dialect(self) -> str:
@@ -40,15 +42,13 @@ class Database:
 
     @property
     def sync_url(self) -> str:
-        """The same database for synchronous clients (APScheduler's job store)."""
-        if self.is_sqlite:
-            return self.url.set(drivername="sqlite").render_as_string(hide_password=False)
-        url = self.url.set(drivername="postgresql+psycopg")
-        if self.schema:
-            url = url.update_query_dict({"options": f"-csearch_path={self.schema}"})
-        return url.render_as_string(hide_password=False)
+        """The same SQLite file for synchronous clients (the SQLite worker thread, sqlite_runner.py)."""
+        if not self.is_sqlite:
+            raise ValueError("only SQLite is opened synchronously")
+        return self.url.set(drivername="sqlite").render_as_string(hide_password=False)
 
-    async def open(self) -> AsyncEngine:
+    def new_engine(self) -> AsyncEngine:
+        """An engine on the database, schema untouched (open() also migrates)."""
         if self.is_sqlite and self.url.database and self.url.database != ":memory:":
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs: dict[str, object] = {}
@@ -59,29 +59,44 @@ class Database:
         engine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        await self._create_schema(engine)
-        self.engine = engine
-        log.info("database opened", extra={"dialect": self.dialect})
         return engine
 
-    async def _create_schema(self, engine: AsyncEngine) -> None:
-        """Create missing tables; processes starting together on an empty database must not collide."""
+    async def open(self) -> AsyncEngine:
+        engine = self.new_engine()
+        try:
+            self.upgrade = await self._migrate(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+        self.engine = engine
+        log.info("database opened", extra={"dialect": self.dialect, "revision": self.upgrade.after})
+        if self.upgrade.changed:
+            log.info("schema upgraded", extra={"from": self.upgrade.before, "to": self.upgrade.after})
+        return engine
+
+    async def take_schema_lock(self, conn: AsyncConnection) -> None:
+        """Serialise schema changes across processes, for the rest of `conn`'s transaction (which must have
+        done nothing yet). PostgreSQL: an advisory lock. SQLite: its write lock, taken up front (SQLite's DDL is
+        transactional, so a whole migration commits or not at all)."""
+        if self.is_sqlite:
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+
+    async def _migrate(self, engine: AsyncEngine) -> Upgrade:
+        """Upgrade to the newest revision; processes starting together on an empty database must not collide."""
         for attempt in range(SQLITE_START_ATTEMPTS):
             try:
                 async with engine.begin() as conn:
-                    if not self.is_sqlite:
-                        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
-                    await conn.run_sync(metadata.create_all)
-                return
+                    await self.take_schema_lock(conn)
+                    return await conn.run_sync(upgrade_to_head)
             except OperationalError as exc:
-                # SQLite has no advisory lock: another process created a table between check and
-                # create, or was switching the new file to WAL, which SQLite refuses at once instead
-                # of waiting out busy_timeout. Both pass: try again shortly.
-                message = str(exc)
-                collided = "already exists" in message or "database is locked" in message
-                if not self.is_sqlite or not collided or attempt == SQLITE_START_ATTEMPTS - 1:
+                # SQLite refuses to switch a new file to WAL at once, instead of waiting out busy_timeout, while
+                # another process is doing it: try again shortly.
+                if not self.is_sqlite or "database is locked" not in str(exc) or attempt == SQLITE_START_ATTEMPTS - 1:
                     raise
                 await asyncio.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     async def close(self) -> None:
         if self.engine is not None:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from bot.broadcast import BroadcastFeature
 from bot.broadcast.audit import Actor, audit_entries
@@ -253,32 +253,55 @@ async def test_weekly_reminder_fires_every_monday_until_its_last_date_and_cancel
     assert "cancel" in [e.action for e in await audit_entries(database, second.job_id)]
 
 
-async def test_apscheduler_keeps_the_jobs_in_the_database_with_local_wall_times(
+async def test_each_replica_rebuilds_its_in_memory_jobs_from_the_database_with_local_wall_times(
     new_feature: FeatureFactory, database: Database, clock: ManualClock
 ) -> None:
-    """The real wake-ups: jobs in the SQLAlchemyJobStore (same database), 08:00 Stockholm time."""
+    """The real wake-ups: each replica's own APScheduler, jobs in memory, 08:00 Stockholm time."""
+    from apscheduler.jobstores.memory import MemoryJobStore
+
     feature = await new_feature(clock)
+    other = await new_feature(clock)  # a second replica on the same database
     request = ReminderRequest("weekly", weekdays=frozenset({3}), at=time(9, 0))
-    reminder = await feature.reminders.create(request, "ksf-hr", Actor(AMBASSADOR_KSF, "Amb"), None, clock.now())
     await feature.scheduler.start()
+    await other.scheduler.start()
     try:
         aps = feature.scheduler.aps
         assert aps is not None
-        ids = {job.id for job in aps.get_jobs()}
-        assert {"bc:lagesbild", "bc:lagesbild-hr-reminder", f"bc:{reminder.job_id}"} <= ids
-        now = datetime.now(UTC)
-        expected = next_slot_after(now, feature.content.lagesbild_rule, feature.tz)
-        assert aps.get_job("bc:lagesbild").next_run_time == expected
-        assert aps.get_job(f"bc:{reminder.job_id}").next_run_time.astimezone(feature.tz).hour == 9
-        await feature.reminders.cancel(reminder.id, HR, clock.now())
+        assert other.scheduler.aps is not None
+        assert isinstance(aps._lookup_jobstore("default"), MemoryJobStore)
+        # Created through one replica; the other learns of it at its next resync (sync_jobs).
+        reminder = await feature.reminders.create(request, "ksf-hr", Actor(AMBASSADOR_KSF, "Amb"), None, clock.now())
         await feature.scheduler.sync_jobs()
-        assert aps.get_job(f"bc:{reminder.job_id}") is None
+        assert other.scheduler.aps.get_job(f"bc:{reminder.job_id}") is None
+        await other.scheduler.sync_jobs()
+        for replica in (aps, other.scheduler.aps):
+            ids = {job.id for job in replica.get_jobs()}
+            assert {"bc:lagesbild", "bc:lagesbild-hr-reminder", f"bc:{reminder.job_id}", "resync"} <= ids
+            now = datetime.now(UTC)
+            expected = next_slot_after(now, feature.content.lagesbild_rule, feature.tz)
+            assert replica.get_job("bc:lagesbild").next_run_time == expected
+            assert replica.get_job(f"bc:{reminder.job_id}").next_run_time.astimezone(feature.tz).hour == 9
+        await feature.reminders.cancel(reminder.id, HR, clock.now())
+        for replica in (feature, other):
+            await replica.scheduler.sync_jobs()
+            assert replica.scheduler.aps.get_job(f"bc:{reminder.job_id}") is None
     finally:
         await feature.scheduler.stop()
-    # A new scheduler reads the same stored jobs.
-    other = await new_feature(clock)
-    await other.scheduler.start()
-    try:
-        assert other.scheduler.aps.get_job("bc:lagesbild") is not None
-    finally:
         await other.scheduler.stop()
+    # Nothing of APScheduler's is kept in the database: job_runs is the only coordination.
+    async with database.e.connect() as conn:
+        assert "apscheduler_jobs" not in await conn.run_sync(lambda c: inspect(c).get_table_names())
+
+
+async def test_both_replicas_woken_for_the_same_slot_fire_it_once(
+    new_feature: FeatureFactory, database: Database, clock: ManualClock
+) -> None:
+    """Two in-memory job stores mean two wake-ups per slot; the job_runs row lets one of them through."""
+    replicas = [await new_feature(clock) for _ in range(2)]
+    request = ReminderRequest("once", run_at=utc(2026, 11, 24, 8, 0))  # 09:00 in Stockholm
+    reminder = await replicas[0].reminders.create(request, "ksf-hr", Actor(AMBASSADOR_KSF, "Amb"), None, clock.now())
+    clock.set(utc(2026, 11, 24, 8, 0, 30))
+    await asyncio.gather(*(replica.scheduler.wake(reminder.job_id) for replica in replicas))
+    async with database.e.connect() as conn:
+        runs = (await conn.execute(select(job_runs).where(job_runs.c.job_id == reminder.job_id))).all()
+    assert len(runs) == 1

@@ -132,20 +132,18 @@ def test_listens_on_all_interfaces_on_the_exposed_port(dockerfile: list[Instruct
     assert only(dockerfile, "EXPOSE").args.split() == [env["PORT"]] == ["3978"]
 
 
-def test_installs_the_pinned_requirements_that_ci_installs(dockerfile: list[Instruction]) -> None:
+def test_installs_the_locked_requirements_that_ci_installs(dockerfile: list[Instruction]) -> None:
     copies = [i.args.split() for i in dockerfile if i.name == "COPY"]
     assert ["requirements.txt", "./"] in copies
     installs = [i.args for i in dockerfile if i.name == "RUN" and "pip install" in i.args]
-    assert installs == ["pip install --no-cache-dir -r requirements.txt"]
-    requirements = (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
-    pins = [line for line in requirements if line.strip() and not line.startswith("#")]
-    assert pins
-    assert all("==" in line for line in pins), "every runtime requirement is pinned"
-    # CI: .ci/run -> scripts/test.sh -> scripts/setup.sh --dev -> requirements-dev.txt, which includes this file.
+    assert installs == ["pip install --no-cache-dir --require-hashes -r requirements.txt"]
+    # The lock itself (every package pinned, with hashes) is checked in tests/test_dependencies.py.
+    # CI: .ci/run -> scripts/test.sh -> scripts/setup.sh --dev -> the dev lock, held to the runtime lock's versions.
     assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "setup.sh --dev" in (ROOT / "scripts" / "test.sh").read_text(encoding="utf-8")
-    assert "requirements-dev.txt" in (ROOT / "scripts" / "setup.sh").read_text(encoding="utf-8")
-    assert "-r requirements.txt" in (ROOT / "requirements-dev.txt").read_text(encoding="utf-8").splitlines()
+    setup = (ROOT / "scripts" / "setup.sh").read_text(encoding="utf-8")
+    assert "requirements-dev.txt" in setup
+    assert "--require-hashes" in setup
 
 
 def test_copies_every_top_level_package_the_bot_imports(dockerfile: list[Instruction]) -> None:
