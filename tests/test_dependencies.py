@@ -35,7 +35,7 @@ RUNTIME = _names(PYPROJECT["project"]["dependencies"])
 EXTRAS = {extra: _names(reqs) for extra, reqs in PYPROJECT["project"]["optional-dependencies"].items()}
 # Which declared set each tree may import from.
 ALLOWED = {
-    "bot": RUNTIME,
+    "bot": RUNTIME | EXTRAS["calibrate"],  # only bot/knowledge/calibration.py, inside functions (a test below)
     "dialogs": RUNTIME,
     "deployment": RUNTIME | EXTRAS["deploy"],
     "bench": RUNTIME | EXTRAS["dev"] | EXTRAS["deploy"],
@@ -186,3 +186,23 @@ def test_the_wheel_holds_every_package_and_content_folder() -> None:
         assert setuptools["package-data"][package] == ["*.yaml"], package
     assert {p.suffix for p in (ROOT / "content").rglob("*") if p.is_file()} == {".yaml"}
     assert setuptools["package-data"]["bot.storage.migrations"] == ["script.py.mako"]
+
+
+def test_serving_never_needs_the_calibration_tools() -> None:
+    """scikit-learn is a development dependency: only calibration.py imports it, and only inside functions, so
+    the service and every other command run from the runtime lock alone."""
+    calibration_only = {canonicalize_name(n) for n in EXTRAS["calibrate"]}
+    for path in (ROOT / "bot").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+                else []
+            )
+            for name in names:
+                if distributions_of(name) & calibration_only:
+                    assert path.name == "calibration.py", path
+                    assert node not in tree.body, f"{path}: import {name} at module level"
