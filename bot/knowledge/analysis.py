@@ -20,6 +20,7 @@ CONCEPT_PREFIX = "="
 MIN_PART = 3  # shortest compound part, and only for synonym words such as "hem" in "hemarbete"
 MIN_PLAIN_PART = 4  # other parts must be longer, or "deltid" would become "del" + "tid"
 MAX_PARTS = 3
+LONG_WORD = 9  # from this length a misspelling may also change the second letter, and be two typos away
 MIN_TYPO_LENGTH = 6  # shorter words have too many neighbours one typo away ("halva" ~ "hålla")
 LIGHT_WEIGHT = 0.25
 # A word for a topic the guidance does not cover ("sjuklön" beside "jobba hemma") is what the question is
@@ -437,12 +438,14 @@ class Analyzer:
         None for short words."""
         if len(word) < MIN_TYPO_LENGTH:
             return None
-        limit = 1 if len(word) < 9 else 2
+        limit = 1 if len(word) < LONG_WORD else 2
         best: tuple[str, int] | None = None
         for length in range(len(word) - limit, len(word) + limit + 1):
             choices = self._by_start[lang].get((word[:1], length))
             if not choices:
                 continue
+            if len(word) < LONG_WORD:  # "hunden" is not a misspelt "handen": short words keep two letters
+                choices = [c for c in choices if c[1:2] == word[1:2]]
             found = process.extractOne(word, choices, scorer=OSA.distance, score_cutoff=limit)
             if found and (best is None or found[1] < best[1]):
                 best = (found[0], int(found[1]))

@@ -152,7 +152,7 @@ class KnowledgeBase:
             threshold = self.threshold
         best = max(scored, key=lambda pair: (pair[0], -pair[1]), default=None)
         if best is not None and best[0] >= threshold:
-            entry = self.in_force(self._entries[best[1]], question)
+            entry = self.in_force(self._entries[best[1]], question, today)
             return Answer(
                 question=question,
                 lang=reply_lang,
@@ -181,7 +181,7 @@ class KnowledgeBase:
 
     def reply_text(self, entry: Entry, question: str, lang: str, today: datetime.date) -> str:
         """The reply that answering `question` with `entry` would give."""
-        entry = self.in_force(entry, question)
+        entry = self.in_force(entry, question, today)
         return answer_text(entry, lang, today, self._ended_rule(entry, question, today))
 
     def _candidates(
@@ -257,15 +257,16 @@ class KnowledgeBase:
         corrected = sum(q.weight for q in terms if q.term is not None and q.quality < TYPO_QUALITY)
         return unknown / total, outside / total, corrected / total, len({q.token for q in terms})
 
-    def in_force(self, entry: Entry, question: str) -> Entry:
+    def in_force(self, entry: Entry, question: str, today: datetime.date) -> Entry:
         """For a question that names no date, the rule in force last on the same matter: the end of the entry's
-        `superseded_by` chain (the 2021 decision, not the 2020 one, for "may I work from home?")."""
+        `superseded_by` chain that has begun by today (the 2021 decision, not the 2020 one, for "may I work
+        from home?")."""
         if is_dated(question):
             return entry
         seen = {entry.id}
         while entry.superseded_by and entry.superseded_by not in seen:
             later = self._by_id.get(entry.superseded_by)
-            if later is None:
+            if later is None or (later.period_from is not None and later.period_from > today):
                 break
             seen.add(later.id)
             entry = later

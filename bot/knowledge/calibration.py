@@ -27,7 +27,7 @@ FOLDS = 5
 SEED = 20261203
 C_VALUES = (0.1, 0.3, 1.0, 3.0, 10.0)
 THRESHOLDS = tuple(round(0.05 + 0.01 * i, 2) for i in range(91))  # 0.05 .. 0.95
-# Removing a feature must not cost more than this much of the worse cross-validated rate.
+# Removing a feature must not cost more than this much cross-validated balanced accuracy.
 DROP_TOLERANCE = 0.002
 
 
@@ -113,10 +113,10 @@ def _cross_validate(questions: Sequence[Question], features: Sequence[str], c_va
 
 
 def _goal(rates: tuple[float, float]) -> tuple[float, float]:
-    """What a fit is judged by: the worse of answering right and declining right, then their mean. Both matter
-    (an unanswered question sends someone elsewhere; a wrong answer misleads them), so neither may be bought
-    with the other."""
-    return min(rates), sum(rates) / 2
+    """What a fit is judged by: the mean of answering right and declining right (balanced accuracy), then the
+    worse of the two. Judged by the worse one first, the threshold fell until declines matched answers
+    (0.878/0.880, precision 0.871); the mean keeps precision (0.869/0.912, precision 0.892)."""
+    return sum(rates) / 2, min(rates)
 
 
 def _better(rates: tuple[float, float], than: tuple[float, float]) -> bool:

@@ -81,9 +81,18 @@ def is_negated(text: str) -> bool:
     return not _NEGATIONS.isdisjoint(fold(w).replace("'", "") for w in tokenize(text))
 
 
+# Verbs in the past tense: "Vad beslutade kommundirektören?" asks about what was, not what applies now.
+_PAST = frozenset(
+    "gallde beslutade beslots bestamde fick var hade kom borjade infordes inforde sa sade tog blev skulle kunde "
+    "did was were decided applied had began started introduced said".split()
+)
+
+
 def is_dated(question: str) -> bool:
-    """The question names a year, a month, a season or the pandemic: it asks about a period, not now."""
-    return _DATED.search(" ".join(fold(w) for w in tokenize(question))) is not None
+    """The question names a year, a month, a season or the pandemic, or asks in the past tense: it is about a
+    period, not about now."""
+    words = [fold(w) for w in tokenize(question)]
+    return _DATED.search(" ".join(words)) is not None or not _PAST.isdisjoint(words)
 
 
 @dataclass(frozen=True, slots=True)
