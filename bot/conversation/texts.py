@@ -16,6 +16,14 @@ TEXTS: dict[str, dict[str, str]] = {
             "to see what I can do."
         ),
     },
+    "greeting_other": {
+        "sv": "_På svenska: skriv **svenska**, eller skriv bara på svenska._",
+        "en": "_In English: type **english**, or just write in English._",
+    },
+    "language_set": {
+        "sv": "Jag svarar på svenska i den här konversationen. Skriv **english** för engelska.",
+        "en": "I will answer in English in this conversation. Type **svenska** for Swedish.",
+    },
     "help_intro": {
         "sv": "Det här kan jag:\n- Svara på frågor om hemarbete och återgång till kontoret – skriv bara din fråga.",
         "en": "This is what I can do:\n- Answer questions about remote work and returning to the office – just type your question.",
@@ -38,6 +46,23 @@ TEXTS: dict[str, dict[str, str]] = {
     "feedback_thanks_down": {
         "sv": "Tack för att du säger till. Vi använder det för att förbättra svaren. Fråga gärna din chef eller HR om du behöver svar nu.",
         "en": "Thanks for telling us. We use it to improve the answers. Ask your manager or HR if you need an answer now.",
+    },
+    "pick_number_short": {
+        "sv": "Tryck på en fråga, eller skriv dess nummer.",
+        "en": "Tap a question, or type its number.",
+    },
+    "feedback_given_up": {"sv": "👍 Tack för ditt svar!", "en": "👍 Thanks for your feedback!"},
+    "feedback_given_down": {
+        "sv": "👎 Tack för ditt svar! Vi använder det för att förbättra svaren.",
+        "en": "👎 Thanks for your feedback! We use it to improve the answers.",
+    },
+    "feedback_stale": {
+        "sv": "Du har redan svarat på det kortet – ditt första svar gäller.",
+        "en": "You already answered on that card – your first answer counts.",
+    },
+    "card_stale": {
+        "sv": "Det kortet är inte längre aktuellt, så inget ändrades.",
+        "en": "That card is no longer current, so nothing was changed.",
     },
     "related": {"sv": "Relaterade frågor", "en": "Related questions"},
     "close_topics": {"sv": "Menade du något av det här?", "en": "Did you mean one of these?"},
