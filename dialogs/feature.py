@@ -19,6 +19,7 @@ from botbuilder.dialogs import DialogContext, DialogSet
 from bot.clock import Clock
 from bot.conversation.commands import Command, CommandCall, CommandTable, normalize_command_text
 from bot.conversation.features import FeatureBase
+from bot.conversation.texts import counted
 from bot.storage.bot_states import GuidancePrivateConversationState
 from dialogs.cards import ACTION, choice_activity, list_activity, result_activity, submit
 from dialogs.definitions import Walkthrough, WalkthroughCatalog
@@ -139,10 +140,16 @@ class WalkthroughFeature(FeatureBase):
             if answered == 0:
                 await self._continue(dc, TurnInput(value=resume["data"]))
                 return
-            text = wt("in_progress_same", lang, title=w.title.get(lang), n=answered)
+            text = wt("in_progress_same", lang, title=w.title.get(lang), n=counted(answered, "answer", lang))
             restart = submit(wt("restart", lang), "restart", lang, walkthrough=w.id)
         else:
-            text = wt("in_progress_other", lang, other=running.title.get(lang), title=w.title.get(lang), n=answered)
+            text = wt(
+                "in_progress_other",
+                lang,
+                other=running.title.get(lang),
+                title=w.title.get(lang),
+                n=counted(answered, "answer", lang),
+            )
             restart = submit(wt("switch", lang, title=w.title.get(lang)), "restart", lang, walkthrough=w.id)
         await turn.send_activity(choice_activity(text, [resume, restart]))
 

@@ -70,12 +70,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Your answers are saved. Type **{phrase}** when you want to continue, even in a few days.",
     },
     "in_progress_same": {
-        "sv": "Du har redan påbörjat **{title}** ({n} svar). Vill du fortsätta där du var eller börja om?",
-        "en": "You have already started **{title}** ({n} answers). Continue where you were, or start over?",
+        "sv": "Du har redan påbörjat **{title}** ({n}). Vill du fortsätta där du var eller börja om?",
+        "en": "You have already started **{title}** ({n}). Continue where you were, or start over?",
     },
     "in_progress_other": {
-        "sv": "Du är mitt i **{other}** ({n} svar). Vill du fortsätta med den, eller slänga de svaren och börja **{title}**?",
-        "en": "You are in the middle of **{other}** ({n} answers). Continue it, or discard those answers and start **{title}**?",
+        "sv": "Du är mitt i **{other}** ({n}). Vill du fortsätta med den, eller slänga de svaren och börja **{title}**?",
+        "en": "You are in the middle of **{other}** ({n}). Continue it, or discard those answers and start **{title}**?",
     },
     "continue": {"sv": "▶ Fortsätt", "en": "▶ Continue"},
     "restart": {"sv": "↺ Börja om", "en": "↺ Start over"},

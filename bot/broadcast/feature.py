@@ -30,7 +30,9 @@ from bot.broadcast.content import BroadcastContent
 from bot.broadcast.conversations import ConversationRegistry, base_conversation_id
 from bot.broadcast.delivery import DeliveryWorker, RetryPolicy, Sleep, WorkerSettings
 from bot.broadcast.lagesbild import (
+    DISCARDED,
     DRAFT,
+    ORDINARY,
     READY,
     LagesbildStore,
     Report,
@@ -50,9 +52,10 @@ from bot.broadcast.scheduler import BroadcastScheduler
 from bot.broadcast.texts import DAY_NAMES, REMINDER_EXAMPLES, bt, format_moment
 from bot.clock import Clock
 from bot.config import Settings
+from bot.conversation.cards import update_card
 from bot.conversation.commands import Command, CommandCall
 from bot.conversation.features import FeatureBase
-from bot.conversation.texts import t
+from bot.conversation.texts import counted, t
 from bot.storage import Database
 from bot.transport.channel import ChannelGateway
 
@@ -89,7 +92,10 @@ class BroadcastFeature(FeatureBase):
         self.outbox = Outbox(db, clock, delivery_report)
         self.lagesbild = LagesbildStore(db)
         self.reminders = ReminderStore(db)
-        self.publisher = Publisher(db, clock, self.tz, content, roles, self.registry, self.outbox, self.lagesbild)
+        self.org_lang = settings.default_language
+        self.publisher = Publisher(
+            db, clock, self.tz, content, roles, self.registry, self.outbox, self.lagesbild, self.org_lang
+        )
         self.scheduler = BroadcastScheduler(db, clock, self.tz, content, self.publisher, self.lagesbild, self.reminders)
         self.limits = RateLimits(
             per_conversation=parse_limits(settings.teams_limits_conversation, "TEAMS_LIMITS_CONVERSATION"),
@@ -247,20 +253,20 @@ class BroadcastFeature(FeatureBase):
         action = value.get("action")
         if action not in ACTIONS:
             return False
+        # The card's own language: a submit carries no text to tell it from.
+        lang = value["lang"] if value.get("lang") in ("sv", "en") else lang
         if HR not in self.roles.roles_of(_aad(turn)):
             await turn.send_activity(t("not_allowed", lang, role="HR"))
             return True
         report_id = value.get("report_id")
         if action == ACTION_PREVIEW:
-            await self._save_and_preview(
-                turn, lang, lambda: report_from_form(value, self.content.sections, self._default_week())
-            )
+            await self._preview_form(turn, lang, value)
         elif not isinstance(report_id, int):
             await turn.send_activity(bt("lb_no_draft", lang))
         elif action == ACTION_PUBLISH:
-            await self._publish(turn, lang, report_id)
+            await self._publish(turn, lang, report_id, clicked=True)
         elif action == ACTION_SCHEDULE:
-            await self._schedule(turn, lang, report_id)
+            await self._schedule(turn, lang, report_id, clicked=True)
         elif action == ACTION_EDIT:
             report = await self.lagesbild.get(report_id)
             await turn.send_activity(lagesbild_form(self.content.sections, lang, self._default_week(), report))
@@ -302,7 +308,7 @@ class BroadcastFeature(FeatureBase):
         if report is None:
             await self._say(turn, bt("lb_latest_none", call.lang))
             return
-        await turn.send_activity(lagesbild_activity(report, self.content.sections))
+        await turn.send_activity(lagesbild_activity(report, self.content.sections, self.org_lang))
 
     async def _subscription(self, turn: TurnContext, call: CommandCall, subscribe: bool) -> None:
         if not self.roles.roles_of(_aad(turn)) & {HR, MANAGER, AMBASSADOR}:
@@ -347,13 +353,30 @@ class BroadcastFeature(FeatureBase):
         )
         await self._preview(turn, lang, report)
 
+    async def _preview_form(self, turn: TurnContext, lang: str, value: dict[str, Any]) -> None:
+        """The form's submit: a problem comes back as the same form, filled in as sent, with the problem
+        on top in the form's language; nothing is saved until the form is right."""
+        try:
+            written = report_from_form(value, self.content.sections, self._default_week())
+        except ReportProblem as problem:
+            log.info("lagesbild form refused", extra={"problem": problem.key})
+            error = bt(problem.key, lang, **problem.detail)
+            await turn.send_activity(
+                lagesbild_form(self.content.sections, lang, self._default_week(), _as_sent(value, self.content), error)
+            )
+            return
+        report = await self.lagesbild.save_draft(
+            written, self._actor(turn), self._conversation_id(turn), self.clock.now()
+        )
+        await self._preview(turn, lang, report)
+
     async def _preview(self, turn: TurnContext, lang: str, report: Report) -> None:
         slot = self._next_slot()
         slot_text = format_moment(slot, self.tz, lang) if slot else None
         await turn.send_activities(
             [
                 MessageFactory.text(bt("lb_preview_intro", lang)),
-                lagesbild_activity(report, self.content.sections),
+                lagesbild_activity(report, self.content.sections, self.org_lang),
                 next_steps(report, slot_text, lang),
             ]
         )
@@ -372,13 +395,20 @@ class BroadcastFeature(FeatureBase):
             return
         await self._publish(turn, call.lang, report.id)
 
-    async def _publish(self, turn: TurnContext, lang: str, report_id: int) -> None:
+    async def _publish(self, turn: TurnContext, lang: str, report_id: int, clicked: bool = False) -> None:
+        """Publish once: a second click (or a click on a replaced draft) is explained and sends nothing."""
         enqueued = await self.publisher.publish_now(report_id, self._actor(turn), lang)
-        if enqueued is None:
-            await self._say(turn, bt("lb_already_published", lang))
-            return
         report = await self.lagesbild.get(report_id)
-        await self._say(turn, bt("lb_published", lang, week=report.week if report else "", count=enqueued.reachable))
+        if enqueued is None:
+            replaced = report is not None and report.state == DISCARDED
+            log.info("stale publish", extra={"report": report_id, "replaced": replaced})
+            await self._say(turn, bt("lb_replaced" if replaced else "lb_already_published", lang))
+            return
+        channels = counted(enqueued.reachable, "channel", lang)
+        if clicked and report is not None:
+            done = bt("lb_published_card", lang, when=format_moment(self.clock.now(), self.tz, lang), channels=channels)
+            await update_card(turn, next_steps(report, None, lang, done=done))
+        await self._say(turn, bt("lb_published", lang, week=report.week if report else "", channels=channels))
 
     async def _cmd_schedule(self, turn: TurnContext, call: CommandCall) -> None:
         report = await self.lagesbild.unsent()
@@ -387,10 +417,11 @@ class BroadcastFeature(FeatureBase):
             return
         await self._schedule(turn, call.lang, report.id)
 
-    async def _schedule(self, turn: TurnContext, lang: str, report_id: int) -> None:
+    async def _schedule(self, turn: TurnContext, lang: str, report_id: int, clicked: bool = False) -> None:
         report = await self.lagesbild.get(report_id)
         if report is None or report.state not in (DRAFT, READY):
-            await self._say(turn, bt("lb_already_published", lang))
+            replaced = report is not None and report.state == DISCARDED
+            await self._say(turn, bt("lb_replaced" if replaced else "lb_already_published", lang))
             return
         slot = self._next_slot()
         if slot is None:
@@ -399,7 +430,10 @@ class BroadcastFeature(FeatureBase):
         if not await self.lagesbild.mark_ready(report_id, slot, self._actor(turn), self.clock.now()):
             await self._say(turn, bt("lb_already_published", lang))
             return
-        await self._say(turn, bt("lb_scheduled", lang, week=report.week, slot=format_moment(slot, self.tz, lang)))
+        when = format_moment(slot, self.tz, lang)
+        if clicked:
+            await update_card(turn, next_steps(report, None, lang, done=bt("lb_scheduled_card", lang, slot=when)))
+        await self._say(turn, bt("lb_scheduled", lang, week=report.week, slot=when))
 
     # ---- reminders ------------------------------------------------------------------------
 
@@ -451,7 +485,8 @@ class BroadcastFeature(FeatureBase):
                 enqueued = await self.publisher.send_reminder(conn, reminder, actor, lang)
                 await self.reminders.mark_done(conn, reminder.id)
             self.outbox.notify()
-            await self._say(turn, bt("rem_sent_now", lang, id=reminder.id, count=enqueued.reachable, unit=unit.name))
+            channels = counted(enqueued.reachable, "channel", lang)
+            await self._say(turn, bt("rem_sent_now", lang, id=reminder.id, channels=channels, unit=unit.name))
             return
         await self.scheduler.sync_jobs()
         await self._say(
@@ -528,3 +563,16 @@ class BroadcastFeature(FeatureBase):
         for template in self.content.templates.values():
             lines.append(f"- **{template.id}** – {template.title.get(call.lang)}")
         await self._say(turn, "\n".join(lines))
+
+
+def _as_sent(value: dict[str, Any], content: BroadcastContent) -> ReportInput:
+    """The form's fields as HR sent them, to show the form again after a problem."""
+
+    def field(name: str) -> str:
+        raw = value.get(name)
+        return raw[:4000] if isinstance(raw, str) else ""
+
+    sections = {s.id: field(f"section_{s.id}") for s in content.sections}
+    return ReportInput(
+        week=field("week")[:32], mode=field("mode") or ORDINARY, summary=field("summary"), sections=sections
+    )

@@ -38,6 +38,7 @@ class Publisher:
         registry: ConversationRegistry,
         outbox: Outbox,
         lagesbild: LagesbildStore,
+        org_lang: str = "sv",
     ) -> None:
         self.db = db
         self.clock = clock
@@ -47,6 +48,7 @@ class Publisher:
         self.registry = registry
         self.outbox = outbox
         self.lagesbild = lagesbild
+        self.org_lang = org_lang  # DEFAULT_LANGUAGE: what channels read
 
     async def report_to(self, conn: AsyncConnection, aad: str | None, fallback: str | None) -> Target | None:
         """The author's personal chat, else the conversation they wrote the command in."""
@@ -71,7 +73,7 @@ class Publisher:
             title=bt("subject_lagesbild", lang, week=report.week),
             actor=actor,
             targets=targets,
-            activity=lagesbild_activity(report, self.content.sections),
+            activity=lagesbild_activity(report, self.content.sections, self.org_lang),
             lang=lang,
             report_to=await self.report_to(conn, report.author_aad, report.author_conversation),
         )
@@ -141,7 +143,7 @@ class Publisher:
             actor=actor,
             targets=targets,
             activity=reminder_activity(
-                unit.name if unit else reminder.unit_id, reminder.author_name, reminder.text, template
+                unit.name if unit else reminder.unit_id, reminder.author_name, reminder.text, template, self.org_lang
             ),
             lang=lang,
             report_to=await self.report_to(conn, reminder.author_aad, reminder.author_conversation),

@@ -88,9 +88,26 @@ TEXTS: dict[str, dict[str, str]] = {
     "lb_schedule_button": {"sv": "Skicka vid veckoutskicket", "en": "Send at the weekly slot"},
     "lb_edit_button": {"sv": "Ändra", "en": "Edit"},
     "lb_published": {
-        "sv": "Lägesbilden för vecka {week} skickas nu till {count} kanaler. Du får en leveransrapport här när den är framme.",
-        "en": "The situation report for week {week} is on its way to {count} channels. You get a delivery report here when it has arrived.",
+        "sv": "Lägesbilden för vecka {week} skickas nu till {channels}. Du får en leveransrapport här när den är framme.",
+        "en": "The situation report for week {week} is on its way to {channels}. You get a delivery report here when it has arrived.",
     },
+    "lb_published_card": {
+        "sv": "✅ Publicerad {when} till {channels}.",
+        "en": "✅ Published {when} to {channels}.",
+    },
+    "lb_scheduled_card": {
+        "sv": "🕗 Schemalagd: går ut {slot}.",
+        "en": "🕗 Scheduled: goes out {slot}.",
+    },
+    "lb_replaced": {
+        "sv": "Det utkastet har ersatts av ett nyare, så inget skickades. Skriv **förhandsgranska lägesbild** för att se det senaste.",
+        "en": "That draft has been replaced by a newer one, so nothing was sent. Type **preview situation report** to see the latest.",
+    },
+    "lb_bad_week": {
+        "sv": 'Veckan ska vara ett veckonummer 1–53 (du skrev "{value}").',
+        "en": 'The week must be a week number 1–53 (you wrote "{value}").',
+    },
+    "lb_form_error": {"sv": "Rätta det här och tryck Förhandsgranska igen:", "en": "Fix this and press Preview again:"},
     "lb_already_published": {
         "sv": "Den lägesbilden är redan publicerad. Skriv **skriv lägesbild** för en ny.",
         "en": "That situation report is already published. Type **write situation report** for a new one.",
@@ -100,8 +117,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "There is no draft to send. Type **write situation report** to start.",
     },
     "lb_scheduled": {
-        "sv": "Klart. Lägesbilden för vecka {week} går ut {slot}. Skriver du en ny före dess ersätter den denna.",
-        "en": "Done. The report for week {week} goes out {slot}. A new one written before then replaces it.",
+        "sv": "Klart. Lägesbilden för vecka {week} går ut {slot}. Schemalägger du en ny före dess går den nya ut i stället.",
+        "en": "Done. The report for week {week} goes out {slot}. If you schedule a new one before then, the new one goes out instead.",
     },
     "lb_no_slot": {
         "sv": "Alla veckoutskick det närmaste året ligger i uppehåll. Publicera nu i stället.",
@@ -213,8 +230,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "That day is in a pause ({reason}) when no scheduled reminders go out. Pick another day or send now.",
     },
     "rem_sent_now": {
-        "sv": "Påminnelsen #{id} skickas nu till {count} kanaler i {unit}. Du får en leveransrapport när den är framme.",
-        "en": "Reminder #{id} is on its way to {count} channels in {unit}. You get a delivery report when it has arrived.",
+        "sv": "Påminnelsen #{id} skickas nu till {channels} i {unit}. Du får en leveransrapport när den är framme.",
+        "en": "Reminder #{id} is on its way to {channels} in {unit}. You get a delivery report when it has arrived.",
     },
     "rem_scheduled": {
         "sv": "Påminnelse #{id} till {unit} är schemalagd: {when}. Skriv **avbryt påminnelse {id}** för att ta bort den.",

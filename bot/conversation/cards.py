@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
-from botbuilder.core import CardFactory
+from botbuilder.core import CardFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment, AttachmentLayoutTypes
 
 from bot.conversation.texts import t
+
+log = logging.getLogger(__name__)
 
 CARD_VERSION = "1.4"  # Teams desktop and mobile both render 1.4.
 
@@ -188,3 +191,17 @@ def card_text(activity: Activity) -> str:
         else:
             parts.extend(b.get("text", "") for b in content.get("body", []) if isinstance(b, dict))
     return "\n".join(p for p in parts if p)
+
+
+async def update_card(turn_context: TurnContext, updated: Activity) -> bool:
+    """Replace the card a click came from (its replyToId) with `updated`; False when that failed."""
+    reply_to = turn_context.activity.reply_to_id
+    if not reply_to:
+        return False
+    updated.id = reply_to
+    try:
+        await turn_context.update_activity(updated)
+    except Exception as error:  # noqa: BLE001 - a channel that cannot update: the caller sends a message instead
+        log.warning("card update failed", extra={"error": type(error).__name__})
+        return False
+    return True

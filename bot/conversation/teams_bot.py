@@ -15,7 +15,7 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Mention
 
 from bot.clock import Clock
-from bot.conversation.cards import answer_activity
+from bot.conversation.cards import answer_activity, update_card
 from bot.conversation.commands import Command, CommandCall, CommandTable, normalize_command_text
 from bot.conversation.features import Feature
 from bot.conversation.feedback import FeedbackRepository
@@ -460,20 +460,6 @@ def _base_conversation(turn_context: TurnContext) -> str:
     """The conversation id without a channel thread's ";messageid=…": a channel is one conversation."""
     conversation = turn_context.activity.conversation
     return (conversation.id or "").split(";")[0] if conversation else ""
-
-
-async def update_card(turn_context: TurnContext, updated: Activity) -> bool:
-    """Replace the card a click came from (its replyToId) with `updated`; False when that failed."""
-    reply_to = turn_context.activity.reply_to_id
-    if not reply_to:
-        return False
-    updated.id = reply_to
-    try:
-        await turn_context.update_activity(updated)
-    except Exception as error:  # noqa: BLE001 - a channel that cannot update: the caller sends a message instead
-        log.warning("card update failed", extra={"error": type(error).__name__})
-        return False
-    return True
 
 
 def _is_personal(activity: Activity) -> bool:

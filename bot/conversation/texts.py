@@ -85,6 +85,18 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+COUNTED: dict[str, dict[str, tuple[str, str]]] = {
+    "channel": {"sv": ("kanal", "kanaler"), "en": ("channel", "channels")},
+    "answer": {"sv": ("svar", "svar"), "en": ("answer", "answers")},
+}
+
+
+def counted(n: int, noun: str, lang: str) -> str:
+    """ "1 kanal", "2 kanaler", "1 channel": a number with its noun in the right form."""
+    one, many = COUNTED[noun].get(lang) or COUNTED[noun]["sv"]
+    return f"{n} {one if n == 1 else many}"
+
+
 def t(key: str, lang: str, **kwargs: Any) -> str:
     """The text for `key` in `lang` (Swedish when the language is unknown)."""
     entry = TEXTS[key]

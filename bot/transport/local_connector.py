@@ -36,6 +36,7 @@ class LocalConnector:
     delay: float = 0.0
     fault: FaultHook | None = None
     received: list[Received] = field(default_factory=list)
+    updated: list[Received] = field(default_factory=list)  # PUTs: a card replaced in place (reply_to: its id)
     attempts: int = 0
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = field(default_factory=list)
@@ -116,6 +117,11 @@ class LocalConnector:
         return web.json_response({"id": activity_id}, status=200)
 
     async def _put_activity(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.json_response({"error": {"code": "BadArgument"}}, status=400)
+        self.updated.append(Received(request.match_info["cid"], body, time.monotonic(), request.match_info["aid"]))
         return web.json_response({"id": request.match_info["aid"]}, status=200)
 
     async def _create_conversation(self, request: web.Request) -> web.Response:
