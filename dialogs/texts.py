@@ -83,8 +83,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "offer_start": {"sv": "▶ Gå igenom: {title}", "en": "▶ Walk through: {title}"},
     # Results.
     "result_saved": {
-        "sv": "Klart! Resultatet är sparat – skriv **mina checklistor** för att se det igen eller radera det.",
-        "en": "Done! The result is saved – type **my checklists** to see it again or delete it.",
+        "sv": "Resultatet är sparat – skriv **mina checklistor** för att se det igen eller radera det.",
+        "en": "The result is saved – type **my checklists** to see it again or delete it.",
     },
     "outcome": {"sv": "Bedömning", "en": "Assessment"},
     "reasons": {"sv": "Skäl", "en": "Reasons"},

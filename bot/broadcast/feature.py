@@ -61,6 +61,9 @@ from bot.transport.channel import ChannelGateway
 
 log = logging.getLogger(__name__)
 
+PRIVILEGED = frozenset({HR, MANAGER, AMBASSADOR})  # may subscribe a channel
+MANAGING = frozenset({HR, AMBASSADOR})  # may list and cancel reminders
+
 
 def _aad(turn: TurnContext) -> str | None:
     user = turn.activity.from_property
@@ -170,6 +173,7 @@ class BroadcastFeature(FeatureBase):
                     "the channel gets the weekly report (type it in the channel)",
                 ),
                 self._cmd_subscribe,
+                audience=PRIVILEGED,
             ),
             c(
                 "lagesbild_unsubscribe",
@@ -177,6 +181,7 @@ class BroadcastFeature(FeatureBase):
                 ("unsubscribe situation report", "unsubscribe from situation report"),
                 ("kanalen slutar få lägesbilden", "the channel stops getting the report"),
                 self._cmd_unsubscribe,
+                audience=PRIVILEGED,
             ),
             c(
                 "lagesbild_write",
@@ -226,6 +231,7 @@ class BroadcastFeature(FeatureBase):
                 ("my reminders", "reminders"),
                 ("listar schemalagda påminnelser", "lists scheduled reminders"),
                 self._cmd_list,
+                audience=MANAGING,
             ),
             c(
                 "reminder_cancel",
@@ -234,6 +240,7 @@ class BroadcastFeature(FeatureBase):
                 ("tar bort en schemalagd påminnelse", "cancels a scheduled reminder"),
                 self._cmd_cancel,
                 takes_args=True,
+                audience=MANAGING,
             ),
             c(
                 "reminder_templates",
@@ -241,6 +248,7 @@ class BroadcastFeature(FeatureBase):
                 ("reminder templates",),
                 ("listar mallar för påminnelser", "lists reminder templates"),
                 self._cmd_templates,
+                audience=MANAGING,
             ),
         ]
 

@@ -358,8 +358,11 @@ class GuidanceBot(TeamsActivityHandler):
         await call.command.handler(turn_context, call)
 
     async def _cmd_help(self, turn_context: TurnContext, call: CommandCall) -> None:
+        roles = self.user_roles(turn_context)
         lines = [t("help_intro", call.lang), "", t("help_commands", call.lang)]
-        lines += self.commands.help_lines(call.lang, self.user_roles(turn_context))
+        lines += self.commands.help_lines(call.lang, roles)
+        if not roles:  # an employee: only what they may use, and one line on the rest
+            lines += ["", t("help_more_for_roles", call.lang)]
         await turn_context.send_activity(MessageFactory.text("\n".join(lines)))
 
     async def _cmd_topics(self, turn_context: TurnContext, call: CommandCall) -> None:

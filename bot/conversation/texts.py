@@ -29,6 +29,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "This is what I can do:\n- Answer questions about remote work and returning to the office – just type your question.",
     },
     "welcome": {"sv": "Varsågod! Fråga gärna igen.", "en": "You're welcome! Ask again any time."},
+    "help_more_for_roles": {
+        "sv": "_Chefer, HR och ambassadörer har fler kommandon (lägesbild, påminnelser)._",
+        "en": "_Managers, HR and ambassadors have more commands (situation report, reminders)._",
+    },
     "help_commands": {"sv": "Kommandon:", "en": "Commands:"},
     "topics_intro": {
         "sv": "Jag kan svara på frågor inom de här ämnena:",

@@ -157,6 +157,26 @@ async def test_thumbs_up_updates_the_card_and_a_second_click_changes_nothing(har
     assert len(harness.adapter.updated_activities) == 1
 
 
+async def test_a_walkthrough_answer_click_updates_its_card_and_the_old_card_changes_nothing(
+    harness: BotHarness,
+) -> None:
+    (first,) = await harness.send("checklista hemarbete")
+    note = next(a for a in card_actions(card_of(first)) if a["data"].get("op") == "note")
+    (second,) = await harness.send(None, value={**note["data"], "note": "Handläggare"}, reply_to_id="q1")
+    choice = next(a for a in card_actions(card_of(second)) if a["data"].get("op") == "answer")
+    (third,) = await harness.send(None, value=choice["data"], reply_to_id="q2")
+    (updated,) = harness.adapter.updated_activities
+    assert updated.id == "q2"
+    assert f"✓ {choice['title']}" in card_text(updated)
+    assert not card_actions(card_of(updated))
+    # The old card's button again: explained, and the walkthrough stays where it is.
+    (again,) = await harness.send(None, value=choice["data"], reply_to_id="q2")
+    assert "tidigare fråga" in card_text(again)
+    assert "Fråga 3" in card_text(again)
+    assert card_text(again).split("\n")[-3:] == card_text(third).split("\n")[-3:]
+    assert len(harness.adapter.updated_activities) == 1
+
+
 # ---- 10. Teams' conversation events ----------------------------------------------------------------
 
 
@@ -175,3 +195,25 @@ async def test_a_meeting_members_added_without_conversation_type_greets_nobody(h
     personal = ConversationAccount(id="a:1xyz")
     assert "hjälp" in await harness.say(type="conversationUpdate", conversation=personal, members_added=[USER])
     assert BOT.id  # the bot's own account is the recipient in both
+
+
+# ---- 6. help by role ---------------------------------------------------------------------------
+
+
+async def test_an_employees_help_lists_only_what_they_may_use(harness: BotHarness) -> None:
+    employee = await harness.say("hjälp")
+    for privileged in ("prenumerera lägesbild", "mina påminnelser", "avbryt påminnelse", "påminnelsemallar"):
+        assert privileged not in employee
+    assert "skriv lägesbild" not in employee
+    assert "Chefer, HR och ambassadörer har fler kommandon" in employee
+    assert "ämnen" in employee
+
+    hr = ChannelAccount(id="29:hr", name="Hanna", aad_object_id="00000000-0000-0000-0000-0000000000a1")
+    hr_help = await harness.say("hjälp", from_property=hr)
+    for command in ("skriv lägesbild", "prenumerera lägesbild", "mina påminnelser", "avbryt påminnelse"):
+        assert command in hr_help
+    assert "fler kommandon" not in hr_help
+    manager = ChannelAccount(id="29:mgr", name="Mats", aad_object_id="00000000-0000-0000-0000-0000000000b1")
+    manager_help = await harness.say("hjälp", from_property=manager)
+    assert "prenumerera lägesbild" in manager_help
+    assert "mina påminnelser" not in manager_help

@@ -25,6 +25,7 @@ async def test_suitable_role_with_buttons(chat: Chat) -> None:
     assert "primära uppgift är att bedriva samhällsviktig verksamhet" in result
     assert "inte detsamma som ett avtal om distansarbete" in result
     assert "Resultatet är sparat" in result
+    assert len(chat.last) == 1  # the result card says it was saved: no "Klart!" message after it
 
 
 async def test_confidential_tasks_stay_at_the_workplace(chat: Chat) -> None:
