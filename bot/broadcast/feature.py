@@ -47,9 +47,9 @@ from bot.broadcast.rate_limit import RateLimiter, RateLimits, parse_limits
 from bot.broadcast.reminder_syntax import ReminderSyntaxError, parse_reminder
 from bot.broadcast.reminders import Reminder, ReminderStore
 from bot.broadcast.roles import AMBASSADOR, HR, MANAGER, YamlRoleDirectory
-from bot.broadcast.schedule_math import next_slot_after, pause_covering
+from bot.broadcast.schedule_math import next_slot_after, next_unpaused_slot, pause_bounds, pause_covering
 from bot.broadcast.scheduler import BroadcastScheduler
-from bot.broadcast.texts import DAY_NAMES, REMINDER_EXAMPLES, bt, format_moment
+from bot.broadcast.texts import DAY_NAMES, REMINDER_EXAMPLES, bt, format_day, format_moment
 from bot.clock import Clock
 from bot.config import Settings
 from bot.conversation.cards import update_card
@@ -381,6 +381,9 @@ class BroadcastFeature(FeatureBase):
     async def _preview(self, turn: TurnContext, lang: str, report: Report) -> None:
         slot = self._next_slot()
         slot_text = format_moment(slot, self.tz, lang) if slot else None
+        moved = self._pause_note(slot, lang) if slot else None
+        if slot_text and moved:
+            slot_text = f"{slot_text} ({moved})"
         await turn.send_activities(
             [
                 MessageFactory.text(bt("lb_preview_intro", lang)),
@@ -439,9 +442,28 @@ class BroadcastFeature(FeatureBase):
             await self._say(turn, bt("lb_already_published", lang))
             return
         when = format_moment(slot, self.tz, lang)
+        moved = self._pause_note(slot, lang)
         if clicked:
             await update_card(turn, next_steps(report, None, lang, done=bt("lb_scheduled_card", lang, slot=when)))
-        await self._say(turn, bt("lb_scheduled", lang, week=report.week, slot=when))
+        await self._say(turn, bt("lb_scheduled", lang, week=report.week, slot=when) + (f"\n\n{moved}" if moved else ""))
+
+    def _pause_note(self, slot: datetime, lang: str) -> str | None:
+        """Why the weekly slot is not the very next one: the pause that skips it, said once."""
+        planned = next_slot_after(self.clock.now(), self.content.lagesbild_rule, self.tz)
+        if planned >= slot:
+            return None
+        pause = pause_covering(planned, self.content.pauses_for("lagesbild"), self.tz)
+        if pause is None:
+            return None
+        end = pause_bounds(planned.astimezone(self.tz).date(), pause)[1]
+        return bt(
+            "lb_slot_after_pause",
+            lang,
+            skipped=format_moment(planned, self.tz, lang),
+            reason=pause.reason or "–",
+            end=format_day(end, lang),
+            slot=format_moment(slot, self.tz, lang),
+        )
 
     # ---- reminders ------------------------------------------------------------------------
 
@@ -508,11 +530,33 @@ class BroadcastFeature(FeatureBase):
         if rule is None:
             return "–"
         names = DAY_NAMES.get(lang, DAY_NAMES["sv"])
-        days = ", ".join(names[d] for d in sorted(rule.weekdays))
+        if len(rule.weekdays) == 7:
+            days = bt("rem_every_day", lang)
+        elif rule.weekdays == frozenset(range(5)):
+            days = bt("rem_every_weekday", lang)
+        else:
+            days = ", ".join(names[d] for d in sorted(rule.weekdays))
         until = bt("rem_until", lang, date=reminder.until.isoformat()) if reminder.until else ""
         text = bt("rem_when_weekly", lang, days=days, time=rule.at.strftime("%H:%M"), until=until)
-        upcoming = next_slot_after(self.clock.now(), rule, self.tz)
-        return f"{text} ({bt('rem_next', lang, at=format_moment(upcoming, self.tz, lang))})"
+        return f"{text} ({self._next_send(reminder, lang)})"
+
+    def _next_send(self, reminder: Reminder, lang: str) -> str:
+        """The next date that will really send, and the pause that skips the ones before it."""
+        assert reminder.rule is not None
+        now = self.clock.now()
+        pauses = self.content.pauses_for("reminders")
+        planned = next_slot_after(now, reminder.rule, self.tz)
+        real = next_unpaused_slot(now, reminder.rule, pauses, self.tz)
+        if real is not None and reminder.until is not None and real.astimezone(self.tz).date() > reminder.until:
+            real = None
+        if real is None:
+            return bt("rem_no_next", lang)
+        at = format_moment(real, self.tz, lang)
+        pause = pause_covering(planned, pauses, self.tz) if real != planned else None
+        if pause is None:
+            return bt("rem_next", lang, at=at)
+        end = pause_bounds(planned.astimezone(self.tz).date(), pause)[1]
+        return bt("rem_next_after_pause", lang, at=at, reason=pause.reason or "–", end=format_day(end, lang))
 
     def _may_manage(self, turn: TurnContext) -> tuple[bool, bool]:
         roles = self.roles.roles_of(_aad(turn))

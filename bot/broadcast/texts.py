@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -241,6 +241,29 @@ TEXTS: dict[str, dict[str, str]] = {
     "rem_when_weekly": {"sv": "varje {days} kl {time}{until}", "en": "every {days} at {time}{until}"},
     "rem_until": {"sv": " till och med {date}", "en": " until {date}"},
     "rem_next": {"sv": "nästa {at}", "en": "next {at}"},
+    "rem_every_day": {"sv": "dag", "en": "day"},
+    "rem_every_weekday": {"sv": "vardag", "en": "weekday"},
+    "rem_next_after_pause": {
+        "sv": "nästa {at}; uppehållet {reason} till {end} hoppar över utskicken före dess",
+        "en": "next {at}; the pause {reason} until {end} skips the ones before",
+    },
+    "rem_no_next": {"sv": "inga fler utskick (uppehåll)", "en": "no more sends (pauses)"},
+    "pause_notice_reminder": {
+        "sv": "Påminnelse #{id} till {unit} skickades inte {at}: uppehåll ({reason}) till {end}. {next}",
+        "en": "Reminder #{id} to {unit} was not sent {at}: a pause ({reason}) until {end}. {next}",
+    },
+    "pause_notice_lagesbild": {
+        "sv": "Lägesbilden för vecka {week} skickades inte {at}: uppehåll ({reason}) till {end}. "
+        "Skriv **schemalägg lägesbild** för att lägga den på nästa veckoutskick, eller **publicera lägesbild**.",
+        "en": "The situation report for week {week} was not sent {at}: a pause ({reason}) until {end}. "
+        "Type **schedule situation report** to leave it for the next weekly slot, or **publish situation report**.",
+    },
+    "pause_notice_next": {"sv": "Nästa utskick: {at}.", "en": "Next send: {at}."},
+    "subject_pause": {"sv": "Uppehåll", "en": "Pause"},
+    "lb_slot_after_pause": {
+        "sv": "Veckoutskicket {skipped} ligger i uppehållet {reason} (till {end}), så den går ut {slot}.",
+        "en": "The weekly slot {skipped} is in the pause {reason} (until {end}), so it goes out {slot}.",
+    },
     "rem_list_empty": {"sv": "Det finns inga schemalagda påminnelser.", "en": "There are no scheduled reminders."},
     "rem_list_head": {"sv": "Schemalagda påminnelser:", "en": "Scheduled reminders:"},
     "rem_list_hint": {
@@ -319,6 +342,12 @@ MONTH_NAMES = {
         "December",
     ),
 }
+
+
+def format_day(day: date, lang: str) -> str:
+    """ "6 januari 2027" / "6 January 2027"."""
+    month = MONTH_NAMES[lang if lang in MONTH_NAMES else "sv"][day.month - 1]
+    return f"{day.day} {month} {day.year}"
 
 
 def format_moment(moment: datetime, tz: ZoneInfo, lang: str) -> str:

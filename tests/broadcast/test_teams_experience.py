@@ -5,14 +5,16 @@ validation, and teamDeleted."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from bot.broadcast.cards import ACTION_PREVIEW, ACTION_PUBLISH
+from bot.broadcast.cards import ACTION_PREVIEW, ACTION_PUBLISH, ACTION_SCHEDULE
 from bot.clock import ManualClock
 from bot.storage.tables import conversation_refs
 from tests.broadcast.helpers import (
+    AMBASSADOR_KSF,
     BOT,
     HR_ID,
     KSF_CHANNEL,
@@ -145,3 +147,66 @@ async def test_team_deleted_marks_every_channel_of_the_team_gone(chat: Chat) -> 
         ).all()
     mine = {r.conversation_id: (r.state, r.lagesbild_subscribed) for r in rows if r.conversation_id in (team, other)}
     assert mine == {team: ("gone", False), other: ("gone", False)}
+
+
+# ---- 11. schedules that tell the truth ---------------------------------------------------------------
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+async def test_a_daily_reminder_names_the_first_real_send_after_a_pause_and_the_author_is_told_once(
+    chat: Chat, clock: ManualClock
+) -> None:
+    await chat.post(bot_added_to_team(chat.connector.url, KSF_CHANNEL))
+    clock.set(utc(2027, 6, 22, 10, 0))  # Tuesday; the yearly summer pause is 24 June – 16 August
+    said = await chat.say(AMBASSADOR_KSF, "påminnelse varje dag 09:00 hygien")
+    assert "varje dag kl 09:00" in said
+    assert "måndag, tisdag" not in said
+    assert "nästa onsdag 23 juni 2027 kl 09:00" in said  # the 23rd is before the pause
+    clock.set(utc(2027, 6, 23, 10, 0))  # after the last send before the pause
+    listed = await chat.say(AMBASSADOR_KSF, "mina påminnelser")
+    assert "nästa tisdag 17 augusti 2027 kl 09:00" in listed
+    assert "Sommaruppehåll" in listed
+
+    for day in (24, 25, 26):  # three skipped sends, one message to the author
+        clock.set(utc(2027, 6, day, 7, 0))
+        outcomes = [r.outcome for r in await chat.feature.scheduler.run_due(clock.now())]
+        assert any(o.startswith("paused") for o in outcomes)
+        await chat.deliver(clock)
+    told = [text_of(a) for a in chat.connector.activities("a:personal-00c1") if "skickades inte" in text_of(a)]
+    assert len(told) == 1
+    assert "Sommaruppehåll" in told[0]
+    assert "Nästa utskick: tisdag 17 augusti 2027 kl 09:00" in told[0]
+    assert not [a for a in chat.connector.activities(KSF_CHANNEL) if "Påminnelse" in text_of(a)]
+
+
+async def test_scheduling_a_lagesbild_in_a_pause_says_why_it_goes_out_later(chat: Chat) -> None:
+    chat.feature.clock.set(utc(2027, 6, 22, 10, 0))  # type: ignore[attr-defined]  # Tuesday before the pause
+    steps = (await as_hr(chat, None, value={"action": ACTION_PREVIEW, "week": "26", "summary": "x", "lang": "sv"}))[2]
+    assert "Sommaruppehåll" in body_text(steps)
+    schedule = next(a for a in card(steps)["actions"] if a["data"]["action"] == ACTION_SCHEDULE)
+    (said,) = await as_hr(chat, None, value=schedule["data"])
+    assert "går ut måndag 23 augusti 2027 kl 08:00" in text_of(said)
+    assert "måndag 28 juni 2027 kl 08:00 ligger i uppehållet Sommaruppehåll" in text_of(said)
+
+
+async def test_a_newly_scheduled_report_replaces_the_scheduled_one_and_only_it_goes_out(
+    chat: Chat, clock: ManualClock
+) -> None:
+    await chat.post(bot_added_to_team(chat.connector.url, KSF_CHANNEL))
+    await chat.in_channel(KSF_CHANNEL, MANAGER_ID, "prenumerera lägesbild")
+    for summary in ("Gamla.", "Nya."):
+        steps = (
+            await as_hr(chat, None, value={"action": ACTION_PREVIEW, "week": "49", "summary": summary, "lang": "sv"})
+        )[2]
+        schedule = next(a for a in card(steps)["actions"] if a["data"]["action"] == ACTION_SCHEDULE)
+        (said,) = await as_hr(chat, None, value=schedule["data"])
+        assert "Schemalägger du en ny före dess går den nya ut i stället" in text_of(said)
+    clock.set(utc(2026, 11, 30, 7, 0))
+    await chat.feature.scheduler.run_due(clock.now())
+    await chat.deliver(clock)
+    posts = [body_text(a) for a in chat.connector.activities(KSF_CHANNEL) if a.get("attachments")]
+    assert len(posts) == 1
+    assert "Nya." in posts[0]
