@@ -23,7 +23,16 @@ def ask_action(question: str, number: int | None = None) -> dict[str, Any]:
     container's selectAction, and Teams and the Playground both handle a submit in an ActionSet.
     """
     title = f"{number}. {question}" if number is not None else question
-    return {"type": "Action.Submit", "title": title, "data": {"action": "ask", "question": question}}
+    return {"type": "Action.Submit", "title": short_title(title), "data": {"action": "ask", "question": question}}
+
+
+def short_title(title: str, limit: int = 48) -> str:
+    """A button title Teams shows whole: cut at a word and marked with "…" (the full question is in
+    the card's fallback and heads its answer)."""
+    if len(title) <= limit:
+        return title
+    cut = title.rfind(" ", 0, limit - 1)
+    return title[: cut if cut > limit // 2 else limit - 1].rstrip(" ,;:") + "…"
 
 
 def suggestion_buttons(suggestions: list[str]) -> list[dict[str, Any]]:
@@ -147,6 +156,7 @@ def answer_activity(
                     "question": question[:500],
                     "lang": lang,
                     "card": card_id,
+                    **({"tapped": True} if asked_by_tap else {}),
                 },
             }
             for helpful in (True, False)

@@ -263,11 +263,18 @@ class GuidanceBot(TeamsActivityHandler):
                 return
         await self.feedback.record_feedback(entry_id, question, helpful, lang)
         log.info("feedback recorded", extra={"entry": entry_id, "helpful": helpful})
-        if activity.reply_to_id and question and await self._thank_in_card(turn_context, question, lang, helpful):
+        tapped = value.get("tapped") is True
+        if (
+            activity.reply_to_id
+            and question
+            and await self._thank_in_card(turn_context, question, lang, helpful, tapped)
+        ):
             return
         await turn_context.send_activity(t("feedback_thanks_up" if helpful else "feedback_thanks_down", lang))
 
-    async def _thank_in_card(self, turn_context: TurnContext, question: str, lang: str, helpful: bool) -> bool:
+    async def _thank_in_card(
+        self, turn_context: TurnContext, question: str, lang: str, helpful: bool, tapped: bool = False
+    ) -> bool:
         """Rebuild the answer card the click came from with a thank-you line in place of the buttons."""
         answer = self.knowledge.answer(question, lang=lang, today=self._today())
         if not answer.answered:
@@ -282,6 +289,7 @@ class GuidanceBot(TeamsActivityHandler):
             question=question,
             extra_actions=self._walkthrough_offer(walkthrough, answer.lang) if walkthrough else None,
             feedback_given=helpful,
+            asked_by_tap=tapped,
         )
         return await update_card(turn_context, updated)
 

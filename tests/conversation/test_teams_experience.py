@@ -56,6 +56,7 @@ async def test_related_questions_are_numbered_submit_buttons_not_select_actions(
     assert [t.split(".")[0] for t in titles] == ["1", "2", "3"]
     for action in (s["actions"][0] for s in sets):
         assert action["type"] == "Action.Submit"
+        assert len(action["title"]) <= 48  # Teams and the Playground cut longer titles
         assert "msteams" not in action["data"]  # no messageBack
 
 
@@ -78,7 +79,7 @@ async def test_unanswered_question_lists_its_close_topics_once(harness: BotHarne
     assert len(suggestions) == 3
     for q in suggestions:  # each once, as a button, and not again as a text line
         assert sum(q in t for t in texts) == 0
-        assert sum(a["title"].endswith(q) for a in card_actions(card)) == 1
+        assert sum(a.get("data", {}).get("question") == q for a in card_actions(card)) == 1
 
 
 # ---- 2. one language per conversation ------------------------------------------------------------
