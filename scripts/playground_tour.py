@@ -24,7 +24,8 @@ TOOLS = Path(os.environ.get("PLAYGROUND_TOOLS", HERE.parent.parent / "shared" / 
 def _shared() -> Any:
     """The shared playground_chat module: its reply collector, browser settings and selectors."""
     spec = importlib.util.spec_from_file_location("playground_chat", TOOLS / "playground_chat.py")
-    assert spec and spec.loader
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -49,8 +50,8 @@ TOUR: list[tuple[str, str, str]] = [
     ("mention", "prenumerera lägesbild", "09-channel-subscribed"),
     ("chat", "Personal Chat", ""),
     ("say", "skriv lägesbild", "09-lagesbild-form"),
-    ("fill", "summary=Smittspridningen ökar igen. Fler arbetar hemifrån.", ""),
-    ("fill", "section_beslut=Distansarbete gäller till 31 januari.", ""),
+    ("fill", "Sammanfattning=Smittspridningen ökar igen. Fler arbetar hemifrån.", ""),
+    ("fill", "Beslut=Distansarbete gäller till 31 januari.", ""),
     ("click", "Förhandsgranska", "10-lagesbild-preview"),
     ("click", "Publicera nu", "11-published-card-updated"),
     ("wait", "Leveransrapport", "12-delivery-report"),
@@ -58,11 +59,10 @@ TOUR: list[tuple[str, str, str]] = [
 ]
 
 
-async def tour(url: str, out: Path, timeout: float, settle: float) -> int:
+async def tour(url: str, out: Path, wait: float, settle: float) -> int:
     from playwright.async_api import async_playwright
 
     shared = _shared()
-    out.mkdir(parents=True, exist_ok=True)
     col = shared.ReplyCollector()
     failures = 0
     async with async_playwright() as p:
@@ -87,23 +87,31 @@ async def tour(url: str, out: Path, timeout: float, settle: float) -> int:
                 start, t0 = len(col.events), time.perf_counter()
                 expect_reply = True
                 if step == "open":
-                    await page.goto(url, wait_until="domcontentloaded", timeout=timeout * 1000)
-                    await box.wait_for(state="visible", timeout=timeout * 1000)
+                    await page.goto(url, wait_until="domcontentloaded", timeout=wait * 1000)
+                    await box.wait_for(state="visible", timeout=wait * 1000)
                     col.conversation_id = None  # every conversation: the tour moves between them
-                elif step in ("say", "mention"):
+                elif step == "mention":
+                    # "@Te", then the Playground's suggestion (the one inside the compose area), then the text
                     await box.first.click()
-                    if step == "mention":  # an @mention picked from the Playground's suggestions
-                        await page.keyboard.type("@Test")
-                        await page.wait_for_timeout(800)
-                        await page.keyboard.press("Enter")
-                        await page.keyboard.type(" ")
+                    await page.keyboard.type("@Te")
+                    await page.wait_for_timeout(1500)
+                    area = await box.first.locator("xpath=../..").bounding_box()
+                    for candidate in await page.get_by_text("Test Bot", exact=True).all():
+                        where = await candidate.bounding_box()
+                        if where and area and area["y"] <= where["y"] <= area["y"] + area["height"] + 80:
+                            await candidate.click()
+                            break
+                    await page.keyboard.type(f" {arg}")
+                    await page.get_by_role("button", name="Post").click()
+                elif step == "say":
+                    await box.first.click()
                     await page.keyboard.type(arg)
                     await page.keyboard.press("Enter")
                 elif step == "click":
                     await page.get_by_role("button", name=arg).last.click()
                 elif step == "fill":
                     field, _, value = arg.partition("=")
-                    await page.locator(f'[id$="{field}"], [aria-label*="{field}"]').last.fill(value)
+                    await page.get_by_label(field).last.fill(value)
                     expect_reply = False
                 elif step in ("channel", "chat"):
                     await page.get_by_text(arg, exact=True).first.click()
@@ -111,7 +119,7 @@ async def tour(url: str, out: Path, timeout: float, settle: float) -> int:
                     expect_reply = False
                 elif step == "wait":
                     await page.wait_for_timeout(4000)
-                replies, timed_out = await col.wait_turn(start, t0, timeout, settle) if expect_reply else ([], False)
+                replies, timed_out = await col.wait_turn(start, t0, wait, settle) if expect_reply else ([], False)
                 texts = [(r["text"] or r["card_text"]).replace("\n", " / ")[:160] for r in replies]
                 print(f"{n:02d} {step} {arg!r}: {len(replies)} repl{'y' if len(replies) == 1 else 'ies'}")
                 for r, text in zip(replies, texts, strict=True):
@@ -134,6 +142,7 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=20.0)
     ap.add_argument("--settle", type=float, default=1.5)
     a = ap.parse_args()
+    Path(a.out).mkdir(parents=True, exist_ok=True)
     return asyncio.run(tour(a.url, Path(a.out), a.timeout, a.settle))
 
 
