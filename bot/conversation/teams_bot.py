@@ -190,7 +190,15 @@ class GuidanceBot(TeamsActivityHandler):
         """Answer from the knowledge base; also used by walkthroughs for questions asked mid-way."""
         answer = self.knowledge.answer(question, lang=lang, today=self._today())
         suggestions = [e.question(answer.lang) for e in answer.suggestions[:3]]
-        await self._last_suggestions.set(turn_context, suggestions)
+        # Kept with the conversation they were shown in: "2" in another chat (or a new terminal
+        # session) must not pick from this one.
+        conversation = _base_conversation(turn_context)
+        shown = await self._last_suggestions.get(turn_context)
+        shown = {k: v for k, v in shown.items() if k != conversation} if isinstance(shown, dict) else {}
+        shown[conversation] = suggestions
+        while len(shown) > 20:  # the newest conversations are kept
+            shown.pop(next(iter(shown)))
+        await self._last_suggestions.set(turn_context, shown)
         extra: list[dict[str, Any]] = []
         walkthrough = answer.entry.walkthrough if answer.answered and answer.entry is not None else None
         if walkthrough:
@@ -237,7 +245,8 @@ class GuidanceBot(TeamsActivityHandler):
         norm = normalize_command_text(text)
         if not norm.isdigit():
             return None
-        suggestions = await self._last_suggestions.get(turn_context) or []
+        shown = await self._last_suggestions.get(turn_context)
+        suggestions = shown.get(_base_conversation(turn_context), []) if isinstance(shown, dict) else []
         index = int(norm) - 1
         if 0 <= index < len(suggestions):
             return str(suggestions[index])

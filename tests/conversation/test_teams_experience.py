@@ -218,3 +218,31 @@ async def test_an_employees_help_lists_only_what_they_may_use(harness: BotHarnes
     manager_help = await harness.say("hjälp", from_property=manager)
     assert "prenumerera lägesbild" in manager_help
     assert "mina påminnelser" not in manager_help
+
+
+# ---- 9. trying it without Teams ---------------------------------------------------------------------
+
+
+async def test_a_number_picks_only_from_the_same_conversation(harness: BotHarness) -> None:
+    await harness.say("Får jag jobba hemifrån?")
+    other = ConversationAccount(id="a:terminal-session-2", conversation_type="personal")
+    # The same user in a new conversation (a new terminal session): "1" is not a suggestion there.
+    assert "Källa" not in await harness.say("1", conversation=other)
+    assert "Källa" in await harness.say("1")
+
+
+def test_the_terminal_renders_bold_and_italic() -> None:
+    from bot.terminal_chat import render
+
+    assert render("skriv **hjälp** nu", ansi=True) == "skriv \033[1mhjälp\033[0m nu"
+    assert render("skriv **hjälp** nu", ansi=False) == "skriv hjälp nu"
+    assert render("_In English: type **english**._", ansi=False) == "In English: type english."
+    assert render("ksf_hr och a_b", ansi=False) == "ksf_hr och a_b"
+
+
+async def test_the_terminal_chat_starts_a_new_conversation_each_session(tmp_path: Path) -> None:
+    from bot.terminal_chat import TerminalClient
+    from bot.transport.local_connector import LocalConnector
+
+    first, second = TerminalClient("http://x", LocalConnector()), TerminalClient("http://x", LocalConnector())
+    assert first.conversation_id != second.conversation_id
