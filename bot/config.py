@@ -67,6 +67,7 @@ class Settings:
     database_url: str = ""
     log_level: str = "INFO"
     timezone: str = "Europe/Stockholm"
+    role_teams_cache_seconds: float = 600.0  # ROLE_TEAMS_CACHE_SECONDS: how long a role team's roster is trusted
     default_language: str = "sv"  # DEFAULT_LANGUAGE: the organisation's language (greeting, channel posts)
     max_body_bytes: int = 256 * 1024
     # Broadcasts (bot/broadcast). Background scheduler and delivery workers run with the app when
@@ -127,6 +128,7 @@ class Settings:
             log_level=text("LOG_LEVEL", "log_level").upper(),
             timezone=text("TIMEZONE", "timezone"),
             default_language=text("DEFAULT_LANGUAGE", "default_language").lower(),
+            role_teams_cache_seconds=float(number("ROLE_TEAMS_CACHE_SECONDS", "role_teams_cache_seconds")),
             max_body_bytes=int(number("MAX_BODY_BYTES", "max_body_bytes")),
             broadcast_background=flag("BROADCAST_BACKGROUND", "broadcast_background"),
             delivery_concurrency=int(number("DELIVERY_CONCURRENCY", "delivery_concurrency")),

@@ -128,6 +128,8 @@ class GuidanceBot(TeamsActivityHandler):
                 tapped = True
 
         # 3. Features first: an active walkthrough owns the turn, and feature card submits.
+        if value is not None and not text:
+            await self.roles.refresh(turn_context)  # card submits may be privileged (publish …)
         for feature in self.features:
             if value is not None and not text:
                 if await feature.on_submit(turn_context, value, lang):
@@ -366,6 +368,8 @@ class GuidanceBot(TeamsActivityHandler):
         return self.roles.roles_of(getattr(user, "aad_object_id", None) if user else None)
 
     async def _run_command(self, turn_context: TurnContext, call: CommandCall) -> None:
+        if call.command.role or call.command.audience is not None or call.command.key == "help":
+            await self.roles.refresh(turn_context)  # a role held through a Teams team is checked again
         required = call.command.role
         if required and required not in self.user_roles(turn_context):
             role = ROLE_NAMES.get(required, {}).get(call.lang, required)
