@@ -26,7 +26,7 @@ from bot.broadcast.cards import (
     lagesbild_form,
     next_steps,
 )
-from bot.broadcast.content import BroadcastContent
+from bot.broadcast.content import BroadcastContent, Unit
 from bot.broadcast.conversations import ConversationRegistry, base_conversation_id
 from bot.broadcast.delivery import DeliveryWorker, RetryPolicy, Sleep, WorkerSettings
 from bot.broadcast.lagesbild import (
@@ -50,6 +50,7 @@ from bot.broadcast.roles import AMBASSADOR, HR, MANAGER, YamlRoleDirectory
 from bot.broadcast.schedule_math import next_slot_after, next_unpaused_slot, pause_bounds, pause_covering
 from bot.broadcast.scheduler import BroadcastScheduler
 from bot.broadcast.texts import DAY_NAMES, REMINDER_EXAMPLES, bt, format_day, format_moment
+from bot.broadcast.unit_links import UnitLinks
 from bot.clock import Clock
 from bot.config import Settings
 from bot.conversation.cards import update_card
@@ -95,6 +96,7 @@ class BroadcastFeature(FeatureBase):
         self.outbox = Outbox(db, clock, delivery_report)
         self.lagesbild = LagesbildStore(db)
         self.reminders = ReminderStore(db)
+        self.links = UnitLinks(db, clock)
         self.org_lang = settings.default_language
         self.publisher = Publisher(
             db, clock, self.tz, content, roles, self.registry, self.outbox, self.lagesbild, self.org_lang
@@ -241,6 +243,34 @@ class BroadcastFeature(FeatureBase):
                 self._cmd_cancel,
                 takes_args=True,
                 audience=MANAGING,
+            ),
+            c(
+                "unit_link",
+                ("koppla kanalen till enhet", "koppla kanalen till", "koppla kanal till enhet"),
+                ("link channel to unit", "link this channel to unit"),
+                (
+                    "kopplar kanalen till en enhet (skriv i kanalen)",
+                    "links the channel to a unit (type it in the channel)",
+                ),
+                self._cmd_link,
+                takes_args=True,
+                audience=PRIVILEGED,
+            ),
+            c(
+                "unit_unlink",
+                ("koppla loss kanalen", "koppla bort kanalen"),
+                ("unlink channel", "unlink this channel"),
+                ("ångrar kopplingen av kanalen", "undoes the channel's link"),
+                self._cmd_unlink,
+                audience=PRIVILEGED,
+            ),
+            c(
+                "unit_links",
+                ("kopplade kanaler", "enheternas kanaler"),
+                ("linked channels", "unit channels"),
+                ("listar vilka kanaler som hör till vilka enheter", "lists which channels belong to which units"),
+                self._cmd_links,
+                audience=PRIVILEGED,
             ),
             c(
                 "reminder_templates",
@@ -500,8 +530,8 @@ class BroadcastFeature(FeatureBase):
             await self._say(turn, bt(key, lang, units=", ".join(my_ids) or "–", first=my_ids[0] if my_ids else ""))
             return
         unit = self.content.units[request.unit_id or my_ids[0]]
-        if not unit.channels:
-            await self._say(turn, bt("rem_no_channels", lang, unit=unit.name))
+        if not unit.channels and not await self._linked_channels(unit.id):
+            await self._say(turn, bt("rem_no_channels", lang, unit=unit.name, unit_id=unit.id))
             return
         if request.run_at is not None:
             pause = pause_covering(request.run_at, self.content.pauses_for("reminders"), self.tz)
@@ -522,6 +552,82 @@ class BroadcastFeature(FeatureBase):
         await self._say(
             turn, bt("rem_scheduled", lang, id=reminder.id, unit=unit.name, when=self._when(reminder, lang))
         )
+
+    # ---- channels linked to units ---------------------------------------------------------
+
+    async def _linked_channels(self, unit_id: str) -> list[str]:
+        async with self.db.e.connect() as conn:
+            return await UnitLinks.channels_of(conn, unit_id)
+
+    def _pinned_unit(self, channel_id: str) -> Unit | None:
+        return next((u for u in self.content.units.values() if channel_id in u.channels), None)
+
+    def _channel_here(self, turn: TurnContext) -> str | None:
+        conversation = turn.activity.conversation
+        if not conversation or conversation.conversation_type != "channel":
+            return None
+        return self._conversation_id(turn)
+
+    async def _cmd_link(self, turn: TurnContext, call: CommandCall) -> None:
+        lang = call.lang
+        words = call.args.strip().lower().split()
+        unit_id = words[-1] if words else ""
+        unit = self.content.units.get(unit_id)
+        if unit is None:
+            await self._say(turn, bt("link_usage", lang, units=", ".join(self.content.units) or "–"))
+            return
+        roles = self.roles.roles_of(_aad(turn))
+        if not (roles & {HR, MANAGER} or unit.id in {u.id for u in self.roles.ambassador_units(_aad(turn))}):
+            await self._say(turn, bt("link_not_allowed", lang, unit=unit.name))
+            return
+        channel = self._channel_here(turn)
+        if channel is None:
+            await self._say(turn, bt("link_where", lang))
+            return
+        pinned = self._pinned_unit(channel)
+        if pinned is not None:
+            await self._say(turn, bt("link_pinned", lang, unit=pinned.name))
+            return
+        await self.registry.record(turn.activity, force=True)
+        previous = await self.links.link(channel, unit.id, self._actor(turn))
+        text = bt("linked", lang, unit=unit.name)
+        if previous and previous != unit.id:
+            before = self.content.units.get(previous)
+            text += " " + bt("linked_moved", lang, previous=before.name if before else previous)
+        await self._say(turn, text)
+
+    async def _cmd_unlink(self, turn: TurnContext, call: CommandCall) -> None:
+        channel = self._channel_here(turn)
+        if channel is None:
+            await self._say(turn, bt("link_where", call.lang))
+            return
+        linked = await self.links.unit_of(channel)
+        if linked is None:
+            pinned = self._pinned_unit(channel)
+            key = "link_pinned" if pinned else "not_linked"
+            await self._say(turn, bt(key, call.lang, unit=pinned.name if pinned else ""))
+            return
+        unit = self.content.units.get(linked)
+        roles = self.roles.roles_of(_aad(turn))
+        if not (roles & {HR, MANAGER} or linked in {u.id for u in self.roles.ambassador_units(_aad(turn))}):
+            await self._say(turn, bt("link_not_allowed", call.lang, unit=unit.name if unit else linked))
+            return
+        await self.links.unlink(channel, self._actor(turn))
+        await self._say(turn, bt("unlinked", call.lang, unit=unit.name if unit else linked))
+
+    async def _cmd_links(self, turn: TurnContext, call: CommandCall) -> None:
+        lang = call.lang
+        lines = []
+        for unit in self.content.units.values():
+            for channel in unit.channels:
+                lines.append(f"- **{unit.name}** ({unit.id}): {channel} – {bt('links_pinned', lang)}")
+        for link in await self.links.all():
+            known = self.content.units.get(link.unit_id)
+            at = format_moment(link.linked_at, self.tz, lang) if link.linked_at else ""
+            who = bt("links_by", lang, who=link.linked_by or "–", at=at)
+            name = known.name if known else link.unit_id
+            lines.append(f"- **{name}** ({link.unit_id}): {link.channel_id} – {who}")
+        await self._say(turn, "\n".join([bt("links_head", lang), *lines]) if lines else bt("links_none", lang))
 
     def _when(self, reminder: Reminder, lang: str) -> str:
         if reminder.kind == "once" and reminder.run_at:

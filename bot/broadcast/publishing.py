@@ -23,6 +23,7 @@ from bot.broadcast.reminders import Reminder
 from bot.broadcast.roles import YamlRoleDirectory
 from bot.broadcast.schedule_math import latest_slot_at_or_before
 from bot.broadcast.texts import bt, format_moment
+from bot.broadcast.unit_links import UnitLinks
 from bot.clock import Clock
 from bot.storage import Database
 
@@ -132,7 +133,8 @@ class Publisher:
         self, conn: AsyncConnection, reminder: Reminder, actor: Actor, lang: str = "sv"
     ) -> Enqueued:
         unit = self.content.units.get(reminder.unit_id)
-        channels = unit.channels if unit else []
+        linked = await UnitLinks.channels_of(conn, reminder.unit_id)
+        channels = list(dict.fromkeys([*(unit.channels if unit else []), *linked]))
         targets = await self.registry.channels(conn, channels)
         template = self.content.templates.get(reminder.template_id) if reminder.template_id else None
         return await self.outbox.enqueue(

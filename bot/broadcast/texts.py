@@ -222,9 +222,43 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "You are an ambassador for several units ({units}). Say which, for example **reminder for {first} now …**",
     },
     "rem_no_channels": {
-        "sv": "Enheten {unit} har inga kanaler i units.yaml. Be HR lägga till dem.",
-        "en": "The unit {unit} has no channels in units.yaml. Ask HR to add them.",
+        "sv": "Enheten {unit} har inga kanaler än. Skriv **koppla kanalen till enhet {unit_id}** i en kanal (med @Distansstöd).",
+        "en": "The unit {unit} has no channels yet. Type **link channel to unit {unit_id}** in a channel (with @Distansstöd).",
     },
+    # ---- linking channels to units ----
+    "link_usage": {
+        "sv": "Skriv **koppla kanalen till enhet ENHET** i kanalen. Enheter: {units}.",
+        "en": "Type **link channel to unit UNIT** in the channel. Units: {units}.",
+    },
+    "link_where": {
+        "sv": "Skriv det i kanalen som ska kopplas, med @Distansstöd.",
+        "en": "Type it in the channel to link, with @Distansstöd.",
+    },
+    "link_not_allowed": {
+        "sv": "Bara HR, chefer och enhetens ambassadörer kan koppla kanaler till {unit}.",
+        "en": "Only HR, managers and the unit's ambassadors can link channels to {unit}.",
+    },
+    "link_pinned": {
+        "sv": "Den här kanalen hör till {unit} enligt units.yaml; det ändras där.",
+        "en": "This channel belongs to {unit} in units.yaml; change it there.",
+    },
+    "linked": {
+        "sv": "Kanalen är nu kopplad till {unit}: enhetens påminnelser kommer hit. Ångra med **koppla loss kanalen**.",
+        "en": "This channel is now linked to {unit}: the unit's reminders come here. Undo with **unlink channel**.",
+    },
+    "linked_moved": {"sv": "(Den var kopplad till {previous}.)", "en": "(It was linked to {previous}.)"},
+    "unlinked": {
+        "sv": "Kanalen är inte längre kopplad till {unit}.",
+        "en": "This channel is no longer linked to {unit}.",
+    },
+    "not_linked": {
+        "sv": "Kanalen är inte kopplad till någon enhet med ett kommando.",
+        "en": "This channel is not linked to a unit by a command.",
+    },
+    "links_head": {"sv": "Kanaler kopplade till enheter:", "en": "Channels linked to units:"},
+    "links_pinned": {"sv": "i units.yaml", "en": "in units.yaml"},
+    "links_by": {"sv": "kopplad av {who} {at}", "en": "linked by {who} {at}"},
+    "links_none": {"sv": "Inga kanaler är kopplade till enheter än.", "en": "No channels are linked to units yet."},
     "rem_in_pause": {
         "sv": "Den dagen ligger i ett uppehåll ({reason}) och då skickas inga schemalagda påminnelser. Välj en annan dag eller skicka nu.",
         "en": "That day is in a pause ({reason}) when no scheduled reminders go out. Pick another day or send now.",
