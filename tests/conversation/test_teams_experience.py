@@ -93,6 +93,8 @@ async def test_a_click_keeps_the_conversations_language_whatever_the_locale(harn
     assert "Källa" in card_text(answer)
     # "2" carries no language either: the conversation's language holds.
     assert "Källa" in await harness.say("2", locale="en-US")
+    # A submit the bot does not know is answered in the conversation's language, not the locale's.
+    assert "förstod inte" in await harness.say(None, value={"action": "nope"}, locale="en-US")
 
 
 async def test_the_language_is_remembered_per_user_and_conversation(harness: BotHarness) -> None:
