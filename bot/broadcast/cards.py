@@ -84,7 +84,7 @@ def lagesbild_form(
             "value": values.week if values else default_week,
             "isRequired": True,
             "regex": "^\\s*([1-9]|[1-4][0-9]|5[0-3])\\s*$",
-            "errorMessage": bt("lb_bad_week", lang, value="…"),
+            "errorMessage": bt("lb_week_range", lang),
             "maxLength": 32,
         },
         {

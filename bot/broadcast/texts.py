@@ -107,6 +107,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": 'Veckan ska vara ett veckonummer 1–53 (du skrev "{value}").',
         "en": 'The week must be a week number 1–53 (you wrote "{value}").',
     },
+    "lb_week_range": {"sv": "Ett veckonummer 1–53.", "en": "A week number 1–53."},
     "lb_form_error": {"sv": "Rätta det här och tryck Förhandsgranska igen:", "en": "Fix this and press Preview again:"},
     "lb_already_published": {
         "sv": "Den lägesbilden är redan publicerad. Skriv **skriv lägesbild** för en ny.",

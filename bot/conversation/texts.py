@@ -64,10 +64,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "Du har redan svarat på det kortet – ditt första svar gäller.",
         "en": "You already answered on that card – your first answer counts.",
     },
-    "card_stale": {
-        "sv": "Det kortet är inte längre aktuellt, så inget ändrades.",
-        "en": "That card is no longer current, so nothing was changed.",
-    },
     "related": {"sv": "Relaterade frågor", "en": "Related questions"},
     "close_topics": {"sv": "Menade du något av det här?", "en": "Did you mean one of these?"},
     "helped_q": {"sv": "Hjälpte svaret?", "en": "Did this help?"},
