@@ -105,6 +105,7 @@ def build_services(
         clock=clock,
         timezone=settings.timezone,
         features=features,
+        default_language=settings.default_language,
     )
     return Services(
         settings=settings,

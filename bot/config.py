@@ -74,6 +74,8 @@ class Settings:
     database_url: str = ""
     log_level: str = "INFO"
     timezone: str = "Europe/Stockholm"
+    role_teams_cache_seconds: float = 600.0  # ROLE_TEAMS_CACHE_SECONDS: how long a role team's roster is trusted
+    default_language: str = "sv"  # DEFAULT_LANGUAGE: the organisation's language (greeting, channel posts)
     max_body_bytes: int = 256 * 1024
     # Broadcasts (bot/broadcast). Background scheduler and delivery workers run with the app when
     # BROADCAST_BACKGROUND is on (SERVED_DEFAULTS: on when served, off in a Settings() built in code).
@@ -132,6 +134,8 @@ class Settings:
             database_url=env.get("DATABASE_URL", "").strip(),
             log_level=text("LOG_LEVEL", "log_level").upper(),
             timezone=text("TIMEZONE", "timezone"),
+            default_language=text("DEFAULT_LANGUAGE", "default_language").lower(),
+            role_teams_cache_seconds=float(number("ROLE_TEAMS_CACHE_SECONDS", "role_teams_cache_seconds")),
             max_body_bytes=int(number("MAX_BODY_BYTES", "max_body_bytes")),
             broadcast_background=flag("BROADCAST_BACKGROUND", "broadcast_background"),
             delivery_concurrency=int(number("DELIVERY_CONCURRENCY", "delivery_concurrency")),
@@ -150,6 +154,8 @@ class Settings:
             raise ConfigError("DELIVERY_CONCURRENCY and DELIVERY_MAX_ATTEMPTS must be at least 1")
         if not 0 < settings.delivery_send_timeout < settings.delivery_lease_seconds:
             raise ConfigError("DELIVERY_SEND_TIMEOUT must be positive and shorter than DELIVERY_LEASE_SECONDS")
+        if settings.default_language not in ("sv", "en"):
+            raise ConfigError(f"DEFAULT_LANGUAGE must be sv or en, got {settings.default_language!r}")
         if settings.turn_lease_seconds <= 0:
             raise ConfigError("TURN_LEASE_SECONDS must be positive")
         if not 0 <= settings.ack_wait_ms <= 10_000:

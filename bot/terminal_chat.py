@@ -7,6 +7,7 @@ as the Bot Connector would in Teams, and they are printed here.
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import uuid
 from typing import Any
@@ -19,6 +20,16 @@ from bot.config import Settings
 from bot.conversation.cards import card_text
 from bot.logs import configure_logging
 from bot.transport.local_connector import LocalConnector
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_ITALIC = re.compile(r"(?<![\w*])_(\S(?:.*?\S)?)_(?![\w*])")
+
+
+def render(text: str, ansi: bool) -> str:
+    """Teams' markdown for a terminal: **bold** as bold and _italic_ as italic (ANSI), or plain."""
+    bold, italic, reset = ("\033[1m", "\033[3m", "\033[0m") if ansi else ("", "", "")
+    text = _BOLD.sub(lambda m: f"{bold}{m.group(1)}{reset}", text)
+    return _ITALIC.sub(lambda m: f"{italic}{m.group(1)}{reset}", text)
 
 
 class TerminalClient:
@@ -75,12 +86,13 @@ async def run_chat(settings: Settings) -> int:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     client = TerminalClient(f"http://127.0.0.1:{port}", connector)
+    ansi = sys.stdout.isatty()
     print("Skriv en fråga (Ctrl-D för att avsluta). / Ask a question (Ctrl-D to quit).\n")
     loop = asyncio.get_running_loop()
     try:
         async with aiohttp.ClientSession() as session:
             for reply in await client.start(session):
-                print(f"bot> {reply}\n")
+                print(f"bot> {render(reply, ansi)}\n")
             while True:
                 print("du> ", end="", flush=True)
                 line = await loop.run_in_executor(None, sys.stdin.readline)
@@ -89,7 +101,7 @@ async def run_chat(settings: Settings) -> int:
                 if not line.strip():
                     continue
                 for reply in await client.say(session, line.strip()):
-                    print(f"bot> {reply}\n")
+                    print(f"bot> {render(reply, ansi)}\n")
     finally:
         await runner.cleanup()
         await connector.stop()

@@ -61,6 +61,16 @@ def question_activity(
     return card_activity(body, nav, "\n".join(fallback))
 
 
+def answered_activity(w: Walkthrough, question: Question, answer: str, lang: str) -> Activity:
+    """A question card after its answer was clicked: the question and the answer, nothing to click."""
+    body = [
+        _text(w.title.get(lang), isSubtle=True, size="Small"),
+        _text(question.text.get(lang), weight="Bolder"),
+        _text(f"✓ {answer}", color="Good"),
+    ]
+    return card_activity(body, [], f"{question.text.get(lang)}\n✓ {answer}")
+
+
 def choice_activity(text: str, buttons: list[dict[str, Any]]) -> Activity:
     """A short message with buttons (continue or start over …); the fallback numbers nothing."""
     lines = [text, *(f"- {b['title']}" for b in buttons)]
@@ -93,13 +103,20 @@ def result_body(result: Result, created: datetime, lang: str) -> list[dict[str, 
     return body
 
 
-def result_activity(result: Result, result_id: int, created: datetime, markdown: str, lang: str) -> Activity:
+def result_activity(
+    result: Result, result_id: int, created: datetime, markdown: str, lang: str, note: str | None = None
+) -> Activity:
+    """The result with export, delete and list buttons; `note` (saved …) ends the card and its fallback."""
+    body = result_body(result, created, lang)
+    if note:
+        body.append(_text(note, isSubtle=True, spacing="Medium"))
+        markdown = f"{markdown}\n\n{note}"
     actions = [
         submit(wt("export", lang), "export", lang, result=result_id),
         submit(wt("delete", lang), "delete", lang, result=result_id),
         submit(wt("my_checklists", lang), "list", lang),
     ]
-    return card_activity(result_body(result, created, lang), actions, markdown)
+    return card_activity(body, actions, markdown)
 
 
 def list_activity(items: list[tuple[int, int, str, datetime]], lang: str) -> Activity:

@@ -13,16 +13,18 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from botbuilder.core import BotState, MessageFactory, Storage, TurnContext
+from botbuilder.core import BotState, Storage, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet
 
 from bot.clock import Clock
+from bot.conversation.cards import update_card
 from bot.conversation.commands import Command, CommandCall, CommandTable, normalize_command_text
 from bot.conversation.features import FeatureBase
+from bot.conversation.texts import counted
 from bot.storage.bot_states import GuidancePrivateConversationState
-from dialogs.cards import ACTION, choice_activity, list_activity, result_activity, submit
+from dialogs.cards import ACTION, answered_activity, choice_activity, list_activity, result_activity, submit
 from dialogs.definitions import Walkthrough, WalkthroughCatalog
-from dialogs.engine import Result
+from dialogs.engine import Result, choice_of, replay
 from dialogs.export import export_activity, to_markdown
 from dialogs.results import ResultStore, SavedResult, owner_key
 from dialogs.texts import wt
@@ -101,7 +103,10 @@ class WalkthroughFeature(FeatureBase):
             dc = await self._dialogs.create_context(turn)
             active = dc.active_dialog
             if active is not None and walkthrough is not None and active.state.get("walkthrough") == walkthrough.id:
+                current = replay(walkthrough, active.state.get("answers", []))[1]
                 await self._continue(dc, TurnInput(value=value))
+                if op == "answer" and current is not None and value.get("question") == current:
+                    await self._show_answered(turn, walkthrough, current, value.get("choice"), lang)
             else:
                 phrase = start_phrase(walkthrough, lang) if walkthrough else self._any_start_phrase(lang)
                 await turn.send_activity(wt("not_running", lang, phrase=phrase))
@@ -112,6 +117,14 @@ class WalkthroughFeature(FeatureBase):
         else:
             await turn.send_activity(wt("not_running", lang, phrase=self._any_start_phrase(lang)))
         return True
+
+    async def _show_answered(self, turn: TurnContext, w: Walkthrough, question_id: str, choice: Any, lang: str) -> None:
+        """The clicked question card becomes its question and the choice made, without buttons, so an
+        old card cannot be answered again."""
+        question = w.question(question_id)
+        picked = choice_of(question, choice if isinstance(choice, str) else None)
+        if picked is not None:
+            await update_card(turn, answered_activity(w, question, picked.text.get(lang), lang))
 
     def offer_action(self, walkthrough_id: str, lang: str) -> dict[str, Any] | None:
         """A button under a knowledge-base answer that starts the related walkthrough."""
@@ -139,10 +152,16 @@ class WalkthroughFeature(FeatureBase):
             if answered == 0:
                 await self._continue(dc, TurnInput(value=resume["data"]))
                 return
-            text = wt("in_progress_same", lang, title=w.title.get(lang), n=answered)
+            text = wt("in_progress_same", lang, title=w.title.get(lang), n=counted(answered, "answer", lang))
             restart = submit(wt("restart", lang), "restart", lang, walkthrough=w.id)
         else:
-            text = wt("in_progress_other", lang, other=running.title.get(lang), title=w.title.get(lang), n=answered)
+            text = wt(
+                "in_progress_other",
+                lang,
+                other=running.title.get(lang),
+                title=w.title.get(lang),
+                n=counted(answered, "answer", lang),
+            )
             restart = submit(wt("switch", lang, title=w.title.get(lang)), "restart", lang, walkthrough=w.id)
         await turn.send_activity(choice_activity(text, [resume, restart]))
 
@@ -178,13 +197,14 @@ class WalkthroughFeature(FeatureBase):
 
     async def _finished(self, turn: TurnContext, result: Result) -> None:
         saved = await self._results.save(owner_key(turn), result)
-        await turn.send_activity(self._result_card(saved))
-        await turn.send_activity(MessageFactory.text(wt("result_saved", result.lang)))
+        # One message: the result card says itself that it was saved (no "Klart!" after it).
+        await turn.send_activity(self._result_card(saved, just_saved=True))
 
-    def _result_card(self, saved: SavedResult) -> Any:
+    def _result_card(self, saved: SavedResult, just_saved: bool = False) -> Any:
         created = saved.created.astimezone(self._tz)
         markdown = to_markdown(saved.result, created)
-        return result_activity(saved.result, saved.id, created, markdown, saved.result.lang)
+        note = wt("result_saved", saved.result.lang) if just_saved else None
+        return result_activity(saved.result, saved.id, created, markdown, saved.result.lang, note)
 
     async def _list(self, turn: TurnContext, lang: str) -> None:
         saved = await self._results.of_owner(owner_key(turn))

@@ -70,12 +70,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Your answers are saved. Type **{phrase}** when you want to continue, even in a few days.",
     },
     "in_progress_same": {
-        "sv": "Du har redan påbörjat **{title}** ({n} svar). Vill du fortsätta där du var eller börja om?",
-        "en": "You have already started **{title}** ({n} answers). Continue where you were, or start over?",
+        "sv": "Du har redan påbörjat **{title}** ({n}). Vill du fortsätta där du var eller börja om?",
+        "en": "You have already started **{title}** ({n}). Continue where you were, or start over?",
     },
     "in_progress_other": {
-        "sv": "Du är mitt i **{other}** ({n} svar). Vill du fortsätta med den, eller slänga de svaren och börja **{title}**?",
-        "en": "You are in the middle of **{other}** ({n} answers). Continue it, or discard those answers and start **{title}**?",
+        "sv": "Du är mitt i **{other}** ({n}). Vill du fortsätta med den, eller slänga de svaren och börja **{title}**?",
+        "en": "You are in the middle of **{other}** ({n}). Continue it, or discard those answers and start **{title}**?",
     },
     "continue": {"sv": "▶ Fortsätt", "en": "▶ Continue"},
     "restart": {"sv": "↺ Börja om", "en": "↺ Start over"},
@@ -83,8 +83,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "offer_start": {"sv": "▶ Gå igenom: {title}", "en": "▶ Walk through: {title}"},
     # Results.
     "result_saved": {
-        "sv": "Klart! Resultatet är sparat – skriv **mina checklistor** för att se det igen eller radera det.",
-        "en": "Done! The result is saved – type **my checklists** to see it again or delete it.",
+        "sv": "Resultatet är sparat – skriv **mina checklistor** för att se det igen eller radera det.",
+        "en": "The result is saved – type **my checklists** to see it again or delete it.",
     },
     "outcome": {"sv": "Bedömning", "en": "Assessment"},
     "reasons": {"sv": "Skäl", "en": "Reasons"},

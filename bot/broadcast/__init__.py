@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.broadcast.content import BroadcastContent, load_broadcast_content
 from bot.broadcast.feature import BroadcastFeature
 from bot.broadcast.roles import YamlRoleDirectory
@@ -16,7 +18,7 @@ def build_broadcast(
 ) -> tuple[BroadcastFeature, YamlRoleDirectory]:
     """Validate the broadcast content (raises ContentError) and build the feature and role directory."""
     content = load_broadcast_content(settings.content_dir)
-    roles = YamlRoleDirectory(content)
+    roles = YamlRoleDirectory(content, clock=clock, team_cache=timedelta(seconds=settings.role_teams_cache_seconds))
     feature = BroadcastFeature(settings=settings, db=db, clock=clock, gateway=gateway, content=content, roles=roles)
     return feature, roles
 

@@ -9,7 +9,7 @@ from botbuilder.core import MessageFactory
 from botbuilder.schema import Activity
 
 from bot.broadcast.content import Section, Template
-from bot.broadcast.lagesbild import ACTIVATED, ORDINARY, Report
+from bot.broadcast.lagesbild import ACTIVATED, ORDINARY, Report, ReportInput
 from bot.broadcast.outbox import BroadcastSummary
 from bot.broadcast.texts import LAGESBILD_FORMAT, MODE_NAMES, bt
 from bot.conversation.cards import card_activity
@@ -21,17 +21,11 @@ ACTION_EDIT = "bc_lagesbild_edit"
 ACTIONS = {ACTION_PREVIEW, ACTION_PUBLISH, ACTION_SCHEDULE, ACTION_EDIT}
 
 
-def _both(key: str, **kwargs: Any) -> str:
-    """Swedish first, English after: channel messages are read by everyone."""
-    sv, en = bt(key, "sv", **kwargs), bt(key, "en", **kwargs)
-    return sv if sv == en else f"{sv} · {en}"
-
-
-def lagesbild_activity(report: Report, sections: Sequence[Section]) -> Activity:
-    """The report exactly as channels get it; HR's preview is this same activity."""
-    mode = MODE_NAMES.get(report.mode, MODE_NAMES[ORDINARY])
-    title = _both("lb_title", week=report.week)
-    mode_text = f"{mode['sv']} · {mode['en']}"
+def lagesbild_activity(report: Report, sections: Sequence[Section], lang: str = "sv") -> Activity:
+    """The report exactly as channels get it, in the organisation's language (`lang`); HR's preview
+    is this same activity. HR writes the report's text in one language, so nothing is doubled."""
+    mode_text = MODE_NAMES.get(report.mode, MODE_NAMES[ORDINARY]).get(lang) or MODE_NAMES[ORDINARY]["sv"]
+    title = bt("lb_title", lang, week=report.week)
     body: list[dict[str, Any]] = [
         {"type": "TextBlock", "text": title, "size": "Large", "weight": "Bolder", "wrap": True},
         {
@@ -49,18 +43,25 @@ def lagesbild_activity(report: Report, sections: Sequence[Section]) -> Activity:
         text = report.sections.get(section.id)
         if not text:
             continue
-        heading = f"{section.title.sv} · {section.title.en}"
+        heading = section.title.get(lang)
         body.append({"type": "TextBlock", "text": heading, "weight": "Bolder", "spacing": "Medium", "wrap": True})
         body.append({"type": "TextBlock", "text": text, "wrap": True, "spacing": "Small"})
         lines += ["", f"{heading}:", text]
-    footer = _both("lb_from_hr")
+    footer = bt("lb_from_hr", lang)
     body.append({"type": "TextBlock", "text": footer, "isSubtle": True, "size": "Small", "spacing": "Medium"})
     lines += ["", footer]
     return card_activity(body, [], "\n".join(lines))
 
 
-def lagesbild_form(sections: Sequence[Section], lang: str, default_week: str, prefill: Report | None) -> Activity:
-    """HR's form: mode, week, summary and one input per configured section."""
+def lagesbild_form(
+    sections: Sequence[Section],
+    lang: str,
+    default_week: str,
+    prefill: ReportInput | None,
+    error: str | None = None,
+) -> Activity:
+    """HR's form: mode, week, summary and one input per configured section; with `error`, the
+    problem above the fields HR filled in, so they correct it instead of starting over."""
     values = prefill
     body: list[dict[str, Any]] = [
         {"type": "TextBlock", "text": bt("lb_form_title", lang), "size": "Large", "weight": "Bolder", "wrap": True},
@@ -81,6 +82,9 @@ def lagesbild_form(sections: Sequence[Section], lang: str, default_week: str, pr
             "id": "week",
             "label": bt("lb_week", lang),
             "value": values.week if values else default_week,
+            "isRequired": True,
+            "regex": "^\\s*([1-9]|[1-4][0-9]|5[0-3])\\s*$",
+            "errorMessage": bt("lb_week_range", lang),
             "maxLength": 32,
         },
         {
@@ -106,8 +110,20 @@ def lagesbild_form(sections: Sequence[Section], lang: str, default_week: str, pr
         if section.hint:
             field["placeholder"] = section.hint.get(lang)
         body.append(field)
-    actions = [{"type": "Action.Submit", "title": bt("lb_preview_button", lang), "data": {"action": ACTION_PREVIEW}}]
-    return card_activity(body, actions, format_help(sections, lang))
+    if error:
+        body.insert(
+            2,
+            {"type": "TextBlock", "text": f"{bt('lb_form_error', lang)} {error}", "color": "Attention", "wrap": True},
+        )
+    actions = [
+        {
+            "type": "Action.Submit",
+            "title": bt("lb_preview_button", lang),
+            "data": {"action": ACTION_PREVIEW, "lang": lang},
+        }
+    ]
+    fallback = format_help(sections, lang)
+    return card_activity(body, actions, f"{error}\n\n{fallback}" if error else fallback)
 
 
 def format_help(sections: Sequence[Section], lang: str) -> str:
@@ -120,39 +136,39 @@ def format_help(sections: Sequence[Section], lang: str) -> str:
     )
 
 
-def next_steps(report: Report, slot_text: str | None, lang: str) -> Activity:
-    """After the preview: publish now, leave it for the weekly slot, or edit."""
+def next_steps(report: Report, slot_text: str | None, lang: str, done: str | None = None) -> Activity:
+    """After the preview: publish now, leave it for the weekly slot, or edit. Button titles stay
+    short (Teams cuts long ones); the slot is in the text. With `done` (after a click), the card
+    says what happened and has no buttons left to click."""
     text = bt("lb_next_steps", lang, slot=slot_text or "–")
+    if done:
+        return card_activity([{"type": "TextBlock", "text": done, "wrap": True, "weight": "Bolder"}], [], done)
+    data = {"report_id": report.id, "lang": lang}
     actions = [
-        {
-            "type": "Action.Submit",
-            "title": bt("lb_publish_button", lang),
-            "data": {"action": ACTION_PUBLISH, "report_id": report.id},
-        },
+        {"type": "Action.Submit", "title": bt("lb_publish_button", lang), "data": {"action": ACTION_PUBLISH, **data}}
     ]
     if slot_text:
         actions.append(
             {
                 "type": "Action.Submit",
-                "title": f"{bt('lb_schedule_button', lang)} ({slot_text})",
-                "data": {"action": ACTION_SCHEDULE, "report_id": report.id},
+                "title": bt("lb_schedule_button", lang),
+                "data": {"action": ACTION_SCHEDULE, **data},
             }
         )
     actions.append(
-        {
-            "type": "Action.Submit",
-            "title": bt("lb_edit_button", lang),
-            "data": {"action": ACTION_EDIT, "report_id": report.id},
-        }
+        {"type": "Action.Submit", "title": bt("lb_edit_button", lang), "data": {"action": ACTION_EDIT, **data}}
     )
     return card_activity([{"type": "TextBlock", "text": text, "wrap": True}], actions, text)
 
 
-def reminder_activity(unit_name: str, author_name: str | None, text: str | None, template: Template | None) -> Activity:
-    """An ambassador's reminder: a template in both languages, or their own words as written."""
-    header = _both("rem_header", unit=unit_name)
-    message = f"{template.text.sv}\n\n{template.text.en}" if template else (text or "")
-    signature = f"\n\n_{bt('rem_signature', 'sv', name=author_name)}_" if author_name else ""
+def reminder_activity(
+    unit_name: str, author_name: str | None, text: str | None, template: Template | None, lang: str = "sv"
+) -> Activity:
+    """An ambassador's reminder in the organisation's language (`lang`): a template's text in that
+    language, or the ambassador's own words as written."""
+    header = bt("rem_header", lang, unit=unit_name)
+    message = template.text.get(lang) if template else (text or "")
+    signature = f"\n\n_{bt('rem_signature', lang, name=author_name)}_" if author_name else ""
     return MessageFactory.text(f"**{header}**\n\n{message}{signature}")
 
 

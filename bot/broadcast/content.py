@@ -81,10 +81,27 @@ class Ambassador(Person):
     units: list[str] = Field(min_length=1)
 
 
+class TeamRoles(_Strict):
+    """Roles held by the members of a Teams team, named by the team's id (19:…@thread.tacv2 or
+    …@thread.skype, as Teams gives it); the bot must be installed in that team to read its roster."""
+
+    hr: list[str] = []
+    managers: list[str] = []
+
+    @field_validator("hr", "managers")
+    @classmethod
+    def _team_ids(cls, value: list[str]) -> list[str]:
+        for team in value:
+            if not team.startswith("19:") or "@thread." not in team:
+                raise ValueError(f"{team!r} is not a Teams team id (19:…@thread.tacv2)")
+        return value
+
+
 class RolesFile(_Strict):
     hr: list[Person] = []
     managers: list[Person] = []
     ambassadors: list[Ambassador] = []
+    teams: TeamRoles = TeamRoles()
 
 
 class Unit(_Strict):

@@ -26,11 +26,13 @@ from bot.broadcast.cards import (
     lagesbild_form,
     next_steps,
 )
-from bot.broadcast.content import BroadcastContent
+from bot.broadcast.content import BroadcastContent, Unit
 from bot.broadcast.conversations import ConversationRegistry, base_conversation_id
 from bot.broadcast.delivery import DeliveryWorker, RetryPolicy, Sleep, WorkerSettings
 from bot.broadcast.lagesbild import (
+    DISCARDED,
     DRAFT,
+    ORDINARY,
     READY,
     LagesbildStore,
     Report,
@@ -45,18 +47,23 @@ from bot.broadcast.rate_limit import RateLimiter, RateLimits, parse_limits
 from bot.broadcast.reminder_syntax import ReminderSyntaxError, parse_reminder
 from bot.broadcast.reminders import Reminder, ReminderStore
 from bot.broadcast.roles import AMBASSADOR, HR, MANAGER, YamlRoleDirectory
-from bot.broadcast.schedule_math import next_slot_after, pause_covering
+from bot.broadcast.schedule_math import next_slot_after, next_unpaused_slot, pause_bounds, pause_covering
 from bot.broadcast.scheduler import BroadcastScheduler
-from bot.broadcast.texts import DAY_NAMES, REMINDER_EXAMPLES, bt, format_moment
+from bot.broadcast.texts import DAY_NAMES, REMINDER_EXAMPLES, bt, format_day, format_moment
+from bot.broadcast.unit_links import UnitLinks
 from bot.clock import Clock
 from bot.config import Settings
+from bot.conversation.cards import update_card
 from bot.conversation.commands import Command, CommandCall
 from bot.conversation.features import FeatureBase
-from bot.conversation.texts import t
+from bot.conversation.texts import counted, t
 from bot.storage import Database
 from bot.transport.channel import ChannelGateway
 
 log = logging.getLogger(__name__)
+
+PRIVILEGED = frozenset({HR, MANAGER, AMBASSADOR})  # may subscribe a channel
+MANAGING = frozenset({HR, AMBASSADOR})  # may list and cancel reminders
 
 
 def _aad(turn: TurnContext) -> str | None:
@@ -89,7 +96,11 @@ class BroadcastFeature(FeatureBase):
         self.outbox = Outbox(db, clock, delivery_report)
         self.lagesbild = LagesbildStore(db)
         self.reminders = ReminderStore(db)
-        self.publisher = Publisher(db, clock, self.tz, content, roles, self.registry, self.outbox, self.lagesbild)
+        self.links = UnitLinks(db, clock)
+        self.org_lang = settings.default_language
+        self.publisher = Publisher(
+            db, clock, self.tz, content, roles, self.registry, self.outbox, self.lagesbild, self.org_lang
+        )
         self.scheduler = BroadcastScheduler(db, clock, self.tz, content, self.publisher, self.lagesbild, self.reminders)
         self.limits = RateLimits(
             per_conversation=parse_limits(settings.teams_limits_conversation, "TEAMS_LIMITS_CONVERSATION"),
@@ -164,6 +175,7 @@ class BroadcastFeature(FeatureBase):
                     "the channel gets the weekly report (type it in the channel)",
                 ),
                 self._cmd_subscribe,
+                audience=PRIVILEGED,
             ),
             c(
                 "lagesbild_unsubscribe",
@@ -171,6 +183,7 @@ class BroadcastFeature(FeatureBase):
                 ("unsubscribe situation report", "unsubscribe from situation report"),
                 ("kanalen slutar få lägesbilden", "the channel stops getting the report"),
                 self._cmd_unsubscribe,
+                audience=PRIVILEGED,
             ),
             c(
                 "lagesbild_write",
@@ -220,6 +233,7 @@ class BroadcastFeature(FeatureBase):
                 ("my reminders", "reminders"),
                 ("listar schemalagda påminnelser", "lists scheduled reminders"),
                 self._cmd_list,
+                audience=MANAGING,
             ),
             c(
                 "reminder_cancel",
@@ -228,6 +242,35 @@ class BroadcastFeature(FeatureBase):
                 ("tar bort en schemalagd påminnelse", "cancels a scheduled reminder"),
                 self._cmd_cancel,
                 takes_args=True,
+                audience=MANAGING,
+            ),
+            c(
+                "unit_link",
+                ("koppla kanalen till enhet", "koppla kanalen till", "koppla kanal till enhet"),
+                ("link channel to unit", "link this channel to unit"),
+                (
+                    "kopplar kanalen till en enhet (skriv i kanalen)",
+                    "links the channel to a unit (type it in the channel)",
+                ),
+                self._cmd_link,
+                takes_args=True,
+                audience=PRIVILEGED,
+            ),
+            c(
+                "unit_unlink",
+                ("koppla loss kanalen", "koppla bort kanalen"),
+                ("unlink channel", "unlink this channel"),
+                ("ångrar kopplingen av kanalen", "undoes the channel's link"),
+                self._cmd_unlink,
+                audience=PRIVILEGED,
+            ),
+            c(
+                "unit_links",
+                ("kopplade kanaler", "enheternas kanaler"),
+                ("linked channels", "unit channels"),
+                ("listar vilka kanaler som hör till vilka enheter", "lists which channels belong to which units"),
+                self._cmd_links,
+                audience=PRIVILEGED,
             ),
             c(
                 "reminder_templates",
@@ -235,6 +278,7 @@ class BroadcastFeature(FeatureBase):
                 ("reminder templates",),
                 ("listar mallar för påminnelser", "lists reminder templates"),
                 self._cmd_templates,
+                audience=MANAGING,
             ),
         ]
 
@@ -247,20 +291,20 @@ class BroadcastFeature(FeatureBase):
         action = value.get("action")
         if action not in ACTIONS:
             return False
+        # The card's own language: a submit carries no text to tell it from.
+        lang = value["lang"] if value.get("lang") in ("sv", "en") else lang
         if HR not in self.roles.roles_of(_aad(turn)):
             await turn.send_activity(t("not_allowed", lang, role="HR"))
             return True
         report_id = value.get("report_id")
         if action == ACTION_PREVIEW:
-            await self._save_and_preview(
-                turn, lang, lambda: report_from_form(value, self.content.sections, self._default_week())
-            )
+            await self._preview_form(turn, lang, value)
         elif not isinstance(report_id, int):
             await turn.send_activity(bt("lb_no_draft", lang))
         elif action == ACTION_PUBLISH:
-            await self._publish(turn, lang, report_id)
+            await self._publish(turn, lang, report_id, clicked=True)
         elif action == ACTION_SCHEDULE:
-            await self._schedule(turn, lang, report_id)
+            await self._schedule(turn, lang, report_id, clicked=True)
         elif action == ACTION_EDIT:
             report = await self.lagesbild.get(report_id)
             await turn.send_activity(lagesbild_form(self.content.sections, lang, self._default_week(), report))
@@ -302,7 +346,7 @@ class BroadcastFeature(FeatureBase):
         if report is None:
             await self._say(turn, bt("lb_latest_none", call.lang))
             return
-        await turn.send_activity(lagesbild_activity(report, self.content.sections))
+        await turn.send_activity(lagesbild_activity(report, self.content.sections, self.org_lang))
 
     async def _subscription(self, turn: TurnContext, call: CommandCall, subscribe: bool) -> None:
         if not self.roles.roles_of(_aad(turn)) & {HR, MANAGER, AMBASSADOR}:
@@ -347,13 +391,33 @@ class BroadcastFeature(FeatureBase):
         )
         await self._preview(turn, lang, report)
 
+    async def _preview_form(self, turn: TurnContext, lang: str, value: dict[str, Any]) -> None:
+        """The form's submit: a problem comes back as the same form, filled in as sent, with the problem
+        on top in the form's language; nothing is saved until the form is right."""
+        try:
+            written = report_from_form(value, self.content.sections, self._default_week())
+        except ReportProblem as problem:
+            log.info("lagesbild form refused", extra={"problem": problem.key})
+            error = bt(problem.key, lang, **problem.detail)
+            await turn.send_activity(
+                lagesbild_form(self.content.sections, lang, self._default_week(), _as_sent(value, self.content), error)
+            )
+            return
+        report = await self.lagesbild.save_draft(
+            written, self._actor(turn), self._conversation_id(turn), self.clock.now()
+        )
+        await self._preview(turn, lang, report)
+
     async def _preview(self, turn: TurnContext, lang: str, report: Report) -> None:
         slot = self._next_slot()
         slot_text = format_moment(slot, self.tz, lang) if slot else None
+        moved = self._pause_note(slot, lang) if slot else None
+        if slot_text and moved:
+            slot_text = f"{slot_text} ({moved})"
         await turn.send_activities(
             [
                 MessageFactory.text(bt("lb_preview_intro", lang)),
-                lagesbild_activity(report, self.content.sections),
+                lagesbild_activity(report, self.content.sections, self.org_lang),
                 next_steps(report, slot_text, lang),
             ]
         )
@@ -372,13 +436,20 @@ class BroadcastFeature(FeatureBase):
             return
         await self._publish(turn, call.lang, report.id)
 
-    async def _publish(self, turn: TurnContext, lang: str, report_id: int) -> None:
+    async def _publish(self, turn: TurnContext, lang: str, report_id: int, clicked: bool = False) -> None:
+        """Publish once: a second click (or a click on a replaced draft) is explained and sends nothing."""
         enqueued = await self.publisher.publish_now(report_id, self._actor(turn), lang)
-        if enqueued is None:
-            await self._say(turn, bt("lb_already_published", lang))
-            return
         report = await self.lagesbild.get(report_id)
-        await self._say(turn, bt("lb_published", lang, week=report.week if report else "", count=enqueued.reachable))
+        if enqueued is None:
+            replaced = report is not None and report.state == DISCARDED
+            log.info("stale publish", extra={"report": report_id, "replaced": replaced})
+            await self._say(turn, bt("lb_replaced" if replaced else "lb_already_published", lang))
+            return
+        channels = counted(enqueued.reachable, "channel", lang)
+        if clicked and report is not None:
+            done = bt("lb_published_card", lang, when=format_moment(self.clock.now(), self.tz, lang), channels=channels)
+            await update_card(turn, next_steps(report, None, lang, done=done))
+        await self._say(turn, bt("lb_published", lang, week=report.week if report else "", channels=channels))
 
     async def _cmd_schedule(self, turn: TurnContext, call: CommandCall) -> None:
         report = await self.lagesbild.unsent()
@@ -387,10 +458,11 @@ class BroadcastFeature(FeatureBase):
             return
         await self._schedule(turn, call.lang, report.id)
 
-    async def _schedule(self, turn: TurnContext, lang: str, report_id: int) -> None:
+    async def _schedule(self, turn: TurnContext, lang: str, report_id: int, clicked: bool = False) -> None:
         report = await self.lagesbild.get(report_id)
         if report is None or report.state not in (DRAFT, READY):
-            await self._say(turn, bt("lb_already_published", lang))
+            replaced = report is not None and report.state == DISCARDED
+            await self._say(turn, bt("lb_replaced" if replaced else "lb_already_published", lang))
             return
         slot = self._next_slot()
         if slot is None:
@@ -399,7 +471,29 @@ class BroadcastFeature(FeatureBase):
         if not await self.lagesbild.mark_ready(report_id, slot, self._actor(turn), self.clock.now()):
             await self._say(turn, bt("lb_already_published", lang))
             return
-        await self._say(turn, bt("lb_scheduled", lang, week=report.week, slot=format_moment(slot, self.tz, lang)))
+        when = format_moment(slot, self.tz, lang)
+        moved = self._pause_note(slot, lang)
+        if clicked:
+            await update_card(turn, next_steps(report, None, lang, done=bt("lb_scheduled_card", lang, slot=when)))
+        await self._say(turn, bt("lb_scheduled", lang, week=report.week, slot=when) + (f"\n\n{moved}" if moved else ""))
+
+    def _pause_note(self, slot: datetime, lang: str) -> str | None:
+        """Why the weekly slot is not the very next one: the pause that skips it, said once."""
+        planned = next_slot_after(self.clock.now(), self.content.lagesbild_rule, self.tz)
+        if planned >= slot:
+            return None
+        pause = pause_covering(planned, self.content.pauses_for("lagesbild"), self.tz)
+        if pause is None:
+            return None
+        end = pause_bounds(planned.astimezone(self.tz).date(), pause)[1]
+        return bt(
+            "lb_slot_after_pause",
+            lang,
+            skipped=format_moment(planned, self.tz, lang),
+            reason=pause.reason or "–",
+            end=format_day(end, lang),
+            slot=format_moment(slot, self.tz, lang),
+        )
 
     # ---- reminders ------------------------------------------------------------------------
 
@@ -436,8 +530,8 @@ class BroadcastFeature(FeatureBase):
             await self._say(turn, bt(key, lang, units=", ".join(my_ids) or "–", first=my_ids[0] if my_ids else ""))
             return
         unit = self.content.units[request.unit_id or my_ids[0]]
-        if not unit.channels:
-            await self._say(turn, bt("rem_no_channels", lang, unit=unit.name))
+        if not unit.channels and not await self._linked_channels(unit.id):
+            await self._say(turn, bt("rem_no_channels", lang, unit=unit.name, unit_id=unit.id))
             return
         if request.run_at is not None:
             pause = pause_covering(request.run_at, self.content.pauses_for("reminders"), self.tz)
@@ -451,12 +545,89 @@ class BroadcastFeature(FeatureBase):
                 enqueued = await self.publisher.send_reminder(conn, reminder, actor, lang)
                 await self.reminders.mark_done(conn, reminder.id)
             self.outbox.notify()
-            await self._say(turn, bt("rem_sent_now", lang, id=reminder.id, count=enqueued.reachable, unit=unit.name))
+            channels = counted(enqueued.reachable, "channel", lang)
+            await self._say(turn, bt("rem_sent_now", lang, id=reminder.id, channels=channels, unit=unit.name))
             return
         await self.scheduler.sync_jobs()
         await self._say(
             turn, bt("rem_scheduled", lang, id=reminder.id, unit=unit.name, when=self._when(reminder, lang))
         )
+
+    # ---- channels linked to units ---------------------------------------------------------
+
+    async def _linked_channels(self, unit_id: str) -> list[str]:
+        async with self.db.e.connect() as conn:
+            return await UnitLinks.channels_of(conn, unit_id)
+
+    def _pinned_unit(self, channel_id: str) -> Unit | None:
+        return next((u for u in self.content.units.values() if channel_id in u.channels), None)
+
+    def _channel_here(self, turn: TurnContext) -> str | None:
+        conversation = turn.activity.conversation
+        if not conversation or conversation.conversation_type != "channel":
+            return None
+        return self._conversation_id(turn)
+
+    async def _cmd_link(self, turn: TurnContext, call: CommandCall) -> None:
+        lang = call.lang
+        words = call.args.strip().lower().split()
+        unit_id = words[-1] if words else ""
+        unit = self.content.units.get(unit_id)
+        if unit is None:
+            await self._say(turn, bt("link_usage", lang, units=", ".join(self.content.units) or "–"))
+            return
+        roles = self.roles.roles_of(_aad(turn))
+        if not (roles & {HR, MANAGER} or unit.id in {u.id for u in self.roles.ambassador_units(_aad(turn))}):
+            await self._say(turn, bt("link_not_allowed", lang, unit=unit.name))
+            return
+        channel = self._channel_here(turn)
+        if channel is None:
+            await self._say(turn, bt("link_where", lang))
+            return
+        pinned = self._pinned_unit(channel)
+        if pinned is not None:
+            await self._say(turn, bt("link_pinned", lang, unit=pinned.name))
+            return
+        await self.registry.record(turn.activity, force=True)
+        previous = await self.links.link(channel, unit.id, self._actor(turn))
+        text = bt("linked", lang, unit=unit.name)
+        if previous and previous != unit.id:
+            before = self.content.units.get(previous)
+            text += " " + bt("linked_moved", lang, previous=before.name if before else previous)
+        await self._say(turn, text)
+
+    async def _cmd_unlink(self, turn: TurnContext, call: CommandCall) -> None:
+        channel = self._channel_here(turn)
+        if channel is None:
+            await self._say(turn, bt("link_where", call.lang))
+            return
+        linked = await self.links.unit_of(channel)
+        if linked is None:
+            pinned = self._pinned_unit(channel)
+            key = "link_pinned" if pinned else "not_linked"
+            await self._say(turn, bt(key, call.lang, unit=pinned.name if pinned else ""))
+            return
+        unit = self.content.units.get(linked)
+        roles = self.roles.roles_of(_aad(turn))
+        if not (roles & {HR, MANAGER} or linked in {u.id for u in self.roles.ambassador_units(_aad(turn))}):
+            await self._say(turn, bt("link_not_allowed", call.lang, unit=unit.name if unit else linked))
+            return
+        await self.links.unlink(channel, self._actor(turn))
+        await self._say(turn, bt("unlinked", call.lang, unit=unit.name if unit else linked))
+
+    async def _cmd_links(self, turn: TurnContext, call: CommandCall) -> None:
+        lang = call.lang
+        lines = []
+        for unit in self.content.units.values():
+            for channel in unit.channels:
+                lines.append(f"- **{unit.name}** ({unit.id}): {channel} – {bt('links_pinned', lang)}")
+        for link in await self.links.all():
+            known = self.content.units.get(link.unit_id)
+            at = format_moment(link.linked_at, self.tz, lang) if link.linked_at else ""
+            who = bt("links_by", lang, who=link.linked_by or "–", at=at)
+            name = known.name if known else link.unit_id
+            lines.append(f"- **{name}** ({link.unit_id}): {link.channel_id} – {who}")
+        await self._say(turn, "\n".join([bt("links_head", lang), *lines]) if lines else bt("links_none", lang))
 
     def _when(self, reminder: Reminder, lang: str) -> str:
         if reminder.kind == "once" and reminder.run_at:
@@ -465,11 +636,33 @@ class BroadcastFeature(FeatureBase):
         if rule is None:
             return "–"
         names = DAY_NAMES.get(lang, DAY_NAMES["sv"])
-        days = ", ".join(names[d] for d in sorted(rule.weekdays))
+        if len(rule.weekdays) == 7:
+            days = bt("rem_every_day", lang)
+        elif rule.weekdays == frozenset(range(5)):
+            days = bt("rem_every_weekday", lang)
+        else:
+            days = ", ".join(names[d] for d in sorted(rule.weekdays))
         until = bt("rem_until", lang, date=reminder.until.isoformat()) if reminder.until else ""
         text = bt("rem_when_weekly", lang, days=days, time=rule.at.strftime("%H:%M"), until=until)
-        upcoming = next_slot_after(self.clock.now(), rule, self.tz)
-        return f"{text} ({bt('rem_next', lang, at=format_moment(upcoming, self.tz, lang))})"
+        return f"{text} ({self._next_send(reminder, lang)})"
+
+    def _next_send(self, reminder: Reminder, lang: str) -> str:
+        """The next date that will really send, and the pause that skips the ones before it."""
+        assert reminder.rule is not None
+        now = self.clock.now()
+        pauses = self.content.pauses_for("reminders")
+        planned = next_slot_after(now, reminder.rule, self.tz)
+        real = next_unpaused_slot(now, reminder.rule, pauses, self.tz)
+        if real is not None and reminder.until is not None and real.astimezone(self.tz).date() > reminder.until:
+            real = None
+        if real is None:
+            return bt("rem_no_next", lang)
+        at = format_moment(real, self.tz, lang)
+        pause = pause_covering(planned, pauses, self.tz) if real != planned else None
+        if pause is None:
+            return bt("rem_next", lang, at=at)
+        end = pause_bounds(planned.astimezone(self.tz).date(), pause)[1]
+        return bt("rem_next_after_pause", lang, at=at, reason=pause.reason or "–", end=format_day(end, lang))
 
     def _may_manage(self, turn: TurnContext) -> tuple[bool, bool]:
         roles = self.roles.roles_of(_aad(turn))
@@ -528,3 +721,16 @@ class BroadcastFeature(FeatureBase):
         for template in self.content.templates.values():
             lines.append(f"- **{template.id}** – {template.title.get(call.lang)}")
         await self._say(turn, "\n".join(lines))
+
+
+def _as_sent(value: dict[str, Any], content: BroadcastContent) -> ReportInput:
+    """The form's fields as HR sent them, to show the form again after a problem."""
+
+    def field(name: str) -> str:
+        raw = value.get(name)
+        return raw[:4000] if isinstance(raw, str) else ""
+
+    sections = {s.id: field(f"section_{s.id}") for s in content.sections}
+    return ReportInput(
+        week=field("week")[:32], mode=field("mode") or ORDINARY, summary=field("summary"), sections=sections
+    )

@@ -84,12 +84,15 @@ class ReportProblem(ValueError):
 
 
 def normalize_week(raw: str) -> str:
-    """ "v. 48", "vecka 48", "2026-W48" -> "48"; other text is kept as written (trimmed)."""
+    """ "v. 48", "vecka 48", "2026-W48" -> "48"; "" stays empty (the default week); anything else,
+    week 0 or 54 included, is refused: a report once went out as week "Smittspridningen ökar igen i reg"."""
     text = raw.strip()
     match = re.fullmatch(r"(?i)(?:\d{4}\s*-?\s*)?(?:v(?:ecka)?|w(?:eek)?)?\.?\s*(\d{1,2})", text)
     if match and 1 <= int(match.group(1)) <= 53:
         return str(int(match.group(1)))
-    return text[:32]
+    if not text:
+        return ""
+    raise ReportProblem("lb_bad_week", value=text[:40])
 
 
 def parse_mode(raw: str) -> str:
@@ -161,7 +164,7 @@ def _build(values: dict[str, str], sections: Sequence[Section], default_week: st
     for section in sections:
         text = values.get(f"section:{section.id}", "").strip()
         if section.required and not text:
-            raise ReportProblem("lb_missing_section", section=section.title.sv)
+            raise ReportProblem("lb_missing_section", section=section.title.sv, section_en=section.title.en)
         if text:
             texts[section.id] = text[:MAX_FIELD]
     return ReportInput(week=week, mode=mode, summary=summary[:MAX_FIELD], sections=texts)

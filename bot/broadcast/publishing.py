@@ -23,6 +23,7 @@ from bot.broadcast.reminders import Reminder
 from bot.broadcast.roles import YamlRoleDirectory
 from bot.broadcast.schedule_math import latest_slot_at_or_before
 from bot.broadcast.texts import bt, format_moment
+from bot.broadcast.unit_links import UnitLinks
 from bot.clock import Clock
 from bot.storage import Database
 
@@ -38,6 +39,7 @@ class Publisher:
         registry: ConversationRegistry,
         outbox: Outbox,
         lagesbild: LagesbildStore,
+        org_lang: str = "sv",
     ) -> None:
         self.db = db
         self.clock = clock
@@ -47,6 +49,7 @@ class Publisher:
         self.registry = registry
         self.outbox = outbox
         self.lagesbild = lagesbild
+        self.org_lang = org_lang  # DEFAULT_LANGUAGE: what channels read
 
     async def report_to(self, conn: AsyncConnection, aad: str | None, fallback: str | None) -> Target | None:
         """The author's personal chat, else the conversation they wrote the command in."""
@@ -71,7 +74,7 @@ class Publisher:
             title=bt("subject_lagesbild", lang, week=report.week),
             actor=actor,
             targets=targets,
-            activity=lagesbild_activity(report, self.content.sections),
+            activity=lagesbild_activity(report, self.content.sections, self.org_lang),
             lang=lang,
             report_to=await self.report_to(conn, report.author_aad, report.author_conversation),
         )
@@ -130,7 +133,8 @@ class Publisher:
         self, conn: AsyncConnection, reminder: Reminder, actor: Actor, lang: str = "sv"
     ) -> Enqueued:
         unit = self.content.units.get(reminder.unit_id)
-        channels = unit.channels if unit else []
+        linked = await UnitLinks.channels_of(conn, reminder.unit_id)
+        channels = list(dict.fromkeys([*(unit.channels if unit else []), *linked]))
         targets = await self.registry.channels(conn, channels)
         template = self.content.templates.get(reminder.template_id) if reminder.template_id else None
         return await self.outbox.enqueue(
@@ -141,7 +145,7 @@ class Publisher:
             actor=actor,
             targets=targets,
             activity=reminder_activity(
-                unit.name if unit else reminder.unit_id, reminder.author_name, reminder.text, template
+                unit.name if unit else reminder.unit_id, reminder.author_name, reminder.text, template, self.org_lang
             ),
             lang=lang,
             report_to=await self.report_to(conn, reminder.author_aad, reminder.author_conversation),

@@ -1,8 +1,17 @@
-"""Roles from content/roles.yaml: HR, managers and each unit's ambassadors, by Entra object id."""
+"""Roles from content/roles.yaml: HR, managers and each unit's ambassadors, by Entra object id, and
+HR and managers also as the members of a Teams team (read through the Bot Connector's roster API)."""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
+
+from botbuilder.core import BotAdapter, TurnContext
+
 from bot.broadcast.content import BroadcastContent, Unit
+from bot.clock import Clock, SystemClock
+
+log = logging.getLogger(__name__)
 
 HR = "hr"
 MANAGER = "manager"
@@ -10,9 +19,15 @@ AMBASSADOR = "ambassador"
 
 
 class YamlRoleDirectory:
-    """A RoleDirectory (bot.conversation.roles) built from validated content; everyone not listed is an employee."""
+    """A RoleDirectory (bot.conversation.roles) built from validated content; everyone not listed is an employee.
 
-    def __init__(self, content: BroadcastContent) -> None:
+    A team's members are cached for `team_cache` and read again on the first privileged use after
+    that (`refresh`, called by the bot before a privileged command, help or card submit); a failed
+    read keeps the members read before, so a Bot Connector hiccup does not take HR's rights away."""
+
+    def __init__(
+        self, content: BroadcastContent, *, clock: Clock | None = None, team_cache: timedelta = timedelta(minutes=10)
+    ) -> None:
         self._roles: dict[str, set[str]] = {}
         self._names: dict[str, str] = {}
         self._units: dict[str, set[str]] = {}
@@ -25,11 +40,47 @@ class YamlRoleDirectory:
                     self._names.setdefault(person.id, person.name)
         for ambassador in content.roles.ambassadors:
             self._units.setdefault(ambassador.id, set()).update(ambassador.units)
+        self._team_roles = {HR: list(content.roles.teams.hr), MANAGER: list(content.roles.teams.managers)}
+        self._clock = clock or SystemClock()
+        self._team_cache = team_cache
+        self._members: dict[str, tuple[datetime, frozenset[str]]] = {}  # team id -> (read at, aad ids)
+
+    @property
+    def teams(self) -> list[str]:
+        return sorted({team for teams in self._team_roles.values() for team in teams})
 
     def roles_of(self, aad_object_id: str | None) -> set[str]:
         if not aad_object_id:
             return set()
-        return set(self._roles.get(aad_object_id.lower(), ()))
+        aad = aad_object_id.lower()
+        found = set(self._roles.get(aad, ()))
+        for role, teams in self._team_roles.items():
+            if any(aad in self._members.get(team, (None, frozenset()))[1] for team in teams):
+                found.add(role)
+        return found
+
+    def stale_teams(self) -> list[str]:
+        now = self._clock.now()
+        return [t for t in self.teams if t not in self._members or now - self._members[t][0] >= self._team_cache]
+
+    async def refresh(self, turn: TurnContext) -> None:
+        """Read the rosters of the role teams whose cached members are too old, through this turn's
+        Bot Connector client (GET /v3/conversations/{team id}/members)."""
+        stale = self.stale_teams()
+        if not stale:
+            return
+        client = turn.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
+        if client is None:
+            return
+        for team in stale:
+            try:
+                members = await client.conversations.get_conversation_members(team)
+            except Exception as error:  # noqa: BLE001 - 403 (bot not in the team), network: keep what we had
+                log.warning("team roster not read", extra={"team": team, "error": type(error).__name__})
+                continue
+            ids = frozenset(str(m.aad_object_id).lower() for m in members or [] if getattr(m, "aad_object_id", None))
+            self._members[team] = (self._clock.now(), ids)
+            log.info("team roster read", extra={"team": team, "members": len(ids)})
 
     def display_name(self, aad_object_id: str | None) -> str | None:
         return self._names.get(aad_object_id.lower()) if aad_object_id else None
@@ -42,4 +93,8 @@ class YamlRoleDirectory:
         return [unit for unit_id, unit in self._all_units.items() if unit_id in mine]
 
     def hr_ids(self) -> list[str]:
-        return sorted(aad for aad, roles in self._roles.items() if HR in roles)
+        """HR by object id: the ones named, and the members of HR teams as last read."""
+        ids = {aad for aad, roles in self._roles.items() if HR in roles}
+        for team in self._team_roles[HR]:
+            ids |= self._members.get(team, (None, frozenset()))[1]
+        return sorted(ids)

@@ -96,6 +96,21 @@ def pause_covering(moment: datetime, pauses: Iterable[Pause], tz: ZoneInfo) -> P
     return None
 
 
+def pause_bounds(day: date, pause: Pause) -> tuple[date, date]:
+    """The first and last local date of the stretch of `pause` that covers `day` (a yearly pause
+    has one stretch a year); `day` itself when the pause does not cover it."""
+    start = end = day
+    for _ in range(400):
+        if not pause.covers(start - timedelta(days=1)):
+            break
+        start -= timedelta(days=1)
+    for _ in range(400):
+        if not pause.covers(end + timedelta(days=1)):
+            break
+        end += timedelta(days=1)
+    return start, end
+
+
 def next_unpaused_slot(
     after: datetime, rule: WeeklyRule, pauses: Sequence[Pause], tz: ZoneInfo, *, horizon_weeks: int = 106
 ) -> datetime | None:

@@ -21,10 +21,11 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from botbuilder.core import MessageFactory
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -35,14 +36,18 @@ from bot.broadcast.lagesbild import LagesbildStore
 from bot.broadcast.publishing import Publisher
 from bot.broadcast.reminders import ACTIVE, DONE, MISSED, Reminder, ReminderStore
 from bot.broadcast.schedule_math import (
+    Pause,
     WeeklyRule,
     due_slot,
     local_date,
+    local_to_utc,
     next_slot_after,
     next_unpaused_slot,
+    pause_bounds,
     pause_covering,
     shift_rule,
 )
+from bot.broadcast.texts import bt, format_day, format_moment
 from bot.clock import Clock
 from bot.storage import Database
 from bot.storage.tables import job_runs, reminders
@@ -194,6 +199,10 @@ class BroadcastScheduler:
         if schedule.job_id == JOB_LAGESBILD:
             pause = pause_covering(slot, self.content.pauses_for("lagesbild"), self.tz)
             if pause is not None:
+                report = await self.lagesbild.ready_for_slot(conn, slot)
+                if report is not None:  # left for a slot that a pause (added since) now covers
+                    await self._tell_paused(conn, f"lagesbild:{report.id}", slot, pause, report.author_aad,
+                                            report.author_conversation, "pause_notice_lagesbild", week=report.week)  # fmt: skip
                 return f"paused:{pause.reason}"
             report = await self.lagesbild.ready_for_slot(conn, slot)
             if report is None:
@@ -218,10 +227,72 @@ class BroadcastScheduler:
             await self.reminders.mark_done(conn, reminder.id)
         pause = pause_covering(slot, self.content.pauses_for("reminders"), self.tz)
         if pause is not None:
+            unit = self.content.units.get(reminder.unit_id)
+            following = None if finished or reminder.rule is None else self._next_real(slot, reminder)
+            lang = self.publisher.org_lang
+            next_text = bt("pause_notice_next", lang, at=format_moment(following, self.tz, lang)) if following else ""
+            await self._tell_paused(conn, reminder.job_id, slot, pause, reminder.author_aad, reminder.author_conversation,
+                                    "pause_notice_reminder", id=str(reminder.id),
+                                    unit=unit.name if unit else reminder.unit_id, next=next_text)  # fmt: skip
             return f"paused:{pause.reason}"
         actor = Actor(reminder.author_aad, reminder.author_name)
         enqueued = await self.publisher.send_reminder(conn, reminder, actor)
         return f"sent:{enqueued.broadcast_id}"
+
+    def _next_real(self, slot: datetime, reminder: Reminder) -> datetime | None:
+        assert reminder.rule is not None
+        found = next_unpaused_slot(slot, reminder.rule, self.content.pauses_for("reminders"), self.tz)
+        if found is not None and reminder.until is not None and local_date(found, self.tz) > reminder.until:
+            return None
+        return found
+
+    async def _tell_paused(
+        self,
+        conn: AsyncConnection,
+        subject: str,
+        slot: datetime,
+        pause: Pause,
+        author_aad: str | None,
+        author_conversation: str | None,
+        key: str,
+        **detail: str,
+    ) -> None:
+        """Tell the author, once per pause, in their personal chat, that a pause skipped their send.
+
+        "Once" is a job_runs row for (pause-notice:subject, the pause's first day), so a daily
+        reminder skipped on 50 days of a summer pause gives one message, on any replica."""
+        start, end = pause_bounds(local_date(slot, self.tz), pause)
+        insert = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert
+        claimed = await conn.execute(
+            insert(job_runs)
+            .values(
+                job_id=f"pause-notice:{subject}"[:128],
+                scheduled_for=local_to_utc(start, time(0), self.tz),
+                fired_at=self.clock.now(),
+                fired_by=self.instance_id,
+                outcome="told",
+            )
+            .on_conflict_do_nothing(index_elements=["job_id", "scheduled_for"])
+        )
+        if claimed.rowcount != 1:
+            return
+        target = await self.publisher.report_to(conn, author_aad, author_conversation)
+        if target is None:
+            return
+        lang = self.publisher.org_lang
+        text = bt(key, lang, at=format_moment(slot, self.tz, lang), reason=pause.reason or "–",
+                  end=format_day(end, lang), **detail).strip()  # fmt: skip
+        await self.publisher.outbox.enqueue(
+            conn,
+            kind="notice",
+            subject=f"pause-notice:{subject}"[:128],
+            title=bt("subject_pause", lang),
+            actor=Actor.system(),
+            targets=[target],
+            activity=MessageFactory.text(text),
+            lang=lang,
+        )
+        log.info("pause notice", extra={"subject": subject})
 
     async def _retire(self, schedule: Schedule, now: datetime) -> None:
         """A reminder that can never fire again (its time passed unsent, or its last date) is closed."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -88,9 +88,27 @@ TEXTS: dict[str, dict[str, str]] = {
     "lb_schedule_button": {"sv": "Skicka vid veckoutskicket", "en": "Send at the weekly slot"},
     "lb_edit_button": {"sv": "Ändra", "en": "Edit"},
     "lb_published": {
-        "sv": "Lägesbilden för vecka {week} skickas nu till {count} kanaler. Du får en leveransrapport här när den är framme.",
-        "en": "The situation report for week {week} is on its way to {count} channels. You get a delivery report here when it has arrived.",
+        "sv": "Lägesbilden för vecka {week} skickas nu till {channels}. Du får en leveransrapport här när den är framme.",
+        "en": "The situation report for week {week} is on its way to {channels}. You get a delivery report here when it has arrived.",
     },
+    "lb_published_card": {
+        "sv": "✅ Publicerad {when} till {channels}.",
+        "en": "✅ Published {when} to {channels}.",
+    },
+    "lb_scheduled_card": {
+        "sv": "🕗 Schemalagd: går ut {slot}.",
+        "en": "🕗 Scheduled: goes out {slot}.",
+    },
+    "lb_replaced": {
+        "sv": "Det utkastet har ersatts av ett nyare, så inget skickades. Skriv **förhandsgranska lägesbild** för att se det senaste.",
+        "en": "That draft has been replaced by a newer one, so nothing was sent. Type **preview situation report** to see the latest.",
+    },
+    "lb_bad_week": {
+        "sv": 'Veckan ska vara ett veckonummer 1–53 (du skrev "{value}").',
+        "en": 'The week must be a week number 1–53 (you wrote "{value}").',
+    },
+    "lb_week_range": {"sv": "Ett veckonummer 1–53.", "en": "A week number 1–53."},
+    "lb_form_error": {"sv": "Rätta det här och tryck Förhandsgranska igen:", "en": "Fix this and press Preview again:"},
     "lb_already_published": {
         "sv": "Den lägesbilden är redan publicerad. Skriv **skriv lägesbild** för en ny.",
         "en": "That situation report is already published. Type **write situation report** for a new one.",
@@ -100,8 +118,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "There is no draft to send. Type **write situation report** to start.",
     },
     "lb_scheduled": {
-        "sv": "Klart. Lägesbilden för vecka {week} går ut {slot}. Skriver du en ny före dess ersätter den denna.",
-        "en": "Done. The report for week {week} goes out {slot}. A new one written before then replaces it.",
+        "sv": "Klart. Lägesbilden för vecka {week} går ut {slot}. Schemalägger du en ny före dess går den nya ut i stället.",
+        "en": "Done. The report for week {week} goes out {slot}. If you schedule a new one before then, the new one goes out instead.",
     },
     "lb_no_slot": {
         "sv": "Alla veckoutskick det närmaste året ligger i uppehåll. Publicera nu i stället.",
@@ -205,16 +223,50 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "You are an ambassador for several units ({units}). Say which, for example **reminder for {first} now …**",
     },
     "rem_no_channels": {
-        "sv": "Enheten {unit} har inga kanaler i units.yaml. Be HR lägga till dem.",
-        "en": "The unit {unit} has no channels in units.yaml. Ask HR to add them.",
+        "sv": "Enheten {unit} har inga kanaler än. Skriv **koppla kanalen till enhet {unit_id}** i en kanal (med @Distansstöd).",
+        "en": "The unit {unit} has no channels yet. Type **link channel to unit {unit_id}** in a channel (with @Distansstöd).",
     },
+    # ---- linking channels to units ----
+    "link_usage": {
+        "sv": "Skriv **koppla kanalen till enhet ENHET** i kanalen. Enheter: {units}.",
+        "en": "Type **link channel to unit UNIT** in the channel. Units: {units}.",
+    },
+    "link_where": {
+        "sv": "Skriv det i kanalen som ska kopplas, med @Distansstöd.",
+        "en": "Type it in the channel to link, with @Distansstöd.",
+    },
+    "link_not_allowed": {
+        "sv": "Bara HR, chefer och enhetens ambassadörer kan koppla kanaler till {unit}.",
+        "en": "Only HR, managers and the unit's ambassadors can link channels to {unit}.",
+    },
+    "link_pinned": {
+        "sv": "Den här kanalen hör till {unit} enligt units.yaml; det ändras där.",
+        "en": "This channel belongs to {unit} in units.yaml; change it there.",
+    },
+    "linked": {
+        "sv": "Kanalen är nu kopplad till {unit}: enhetens påminnelser kommer hit. Ångra med **koppla loss kanalen**.",
+        "en": "This channel is now linked to {unit}: the unit's reminders come here. Undo with **unlink channel**.",
+    },
+    "linked_moved": {"sv": "(Den var kopplad till {previous}.)", "en": "(It was linked to {previous}.)"},
+    "unlinked": {
+        "sv": "Kanalen är inte längre kopplad till {unit}.",
+        "en": "This channel is no longer linked to {unit}.",
+    },
+    "not_linked": {
+        "sv": "Kanalen är inte kopplad till någon enhet med ett kommando.",
+        "en": "This channel is not linked to a unit by a command.",
+    },
+    "links_head": {"sv": "Kanaler kopplade till enheter:", "en": "Channels linked to units:"},
+    "links_pinned": {"sv": "i units.yaml", "en": "in units.yaml"},
+    "links_by": {"sv": "kopplad av {who} {at}", "en": "linked by {who} {at}"},
+    "links_none": {"sv": "Inga kanaler är kopplade till enheter än.", "en": "No channels are linked to units yet."},
     "rem_in_pause": {
         "sv": "Den dagen ligger i ett uppehåll ({reason}) och då skickas inga schemalagda påminnelser. Välj en annan dag eller skicka nu.",
         "en": "That day is in a pause ({reason}) when no scheduled reminders go out. Pick another day or send now.",
     },
     "rem_sent_now": {
-        "sv": "Påminnelsen #{id} skickas nu till {count} kanaler i {unit}. Du får en leveransrapport när den är framme.",
-        "en": "Reminder #{id} is on its way to {count} channels in {unit}. You get a delivery report when it has arrived.",
+        "sv": "Påminnelsen #{id} skickas nu till {channels} i {unit}. Du får en leveransrapport när den är framme.",
+        "en": "Reminder #{id} is on its way to {channels} in {unit}. You get a delivery report when it has arrived.",
     },
     "rem_scheduled": {
         "sv": "Påminnelse #{id} till {unit} är schemalagd: {when}. Skriv **avbryt påminnelse {id}** för att ta bort den.",
@@ -224,6 +276,29 @@ TEXTS: dict[str, dict[str, str]] = {
     "rem_when_weekly": {"sv": "varje {days} kl {time}{until}", "en": "every {days} at {time}{until}"},
     "rem_until": {"sv": " till och med {date}", "en": " until {date}"},
     "rem_next": {"sv": "nästa {at}", "en": "next {at}"},
+    "rem_every_day": {"sv": "dag", "en": "day"},
+    "rem_every_weekday": {"sv": "vardag", "en": "weekday"},
+    "rem_next_after_pause": {
+        "sv": "nästa {at}; uppehållet {reason} till {end} hoppar över utskicken före dess",
+        "en": "next {at}; the pause {reason} until {end} skips the ones before",
+    },
+    "rem_no_next": {"sv": "inga fler utskick (uppehåll)", "en": "no more sends (pauses)"},
+    "pause_notice_reminder": {
+        "sv": "Påminnelse #{id} till {unit} skickades inte {at}: uppehåll ({reason}) till {end}. {next}",
+        "en": "Reminder #{id} to {unit} was not sent {at}: a pause ({reason}) until {end}. {next}",
+    },
+    "pause_notice_lagesbild": {
+        "sv": "Lägesbilden för vecka {week} skickades inte {at}: uppehåll ({reason}) till {end}. "
+        "Skriv **schemalägg lägesbild** för att lägga den på nästa veckoutskick, eller **publicera lägesbild**.",
+        "en": "The situation report for week {week} was not sent {at}: a pause ({reason}) until {end}. "
+        "Type **schedule situation report** to leave it for the next weekly slot, or **publish situation report**.",
+    },
+    "pause_notice_next": {"sv": "Nästa utskick: {at}.", "en": "Next send: {at}."},
+    "subject_pause": {"sv": "Uppehåll", "en": "Pause"},
+    "lb_slot_after_pause": {
+        "sv": "Veckoutskicket {skipped} ligger i uppehållet {reason} (till {end}), så den går ut {slot}.",
+        "en": "The weekly slot {skipped} is in the pause {reason} (until {end}), so it goes out {slot}.",
+    },
     "rem_list_empty": {"sv": "Det finns inga schemalagda påminnelser.", "en": "There are no scheduled reminders."},
     "rem_list_head": {"sv": "Schemalagda påminnelser:", "en": "Scheduled reminders:"},
     "rem_list_hint": {
@@ -302,6 +377,12 @@ MONTH_NAMES = {
         "December",
     ),
 }
+
+
+def format_day(day: date, lang: str) -> str:
+    """ "6 januari 2027" / "6 January 2027"."""
+    month = MONTH_NAMES[lang if lang in MONTH_NAMES else "sv"][day.month - 1]
+    return f"{day.day} {month} {day.year}"
 
 
 def format_moment(moment: datetime, tz: ZoneInfo, lang: str) -> str:

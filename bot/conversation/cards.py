@@ -3,28 +3,44 @@
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
-from botbuilder.core import CardFactory
+from botbuilder.core import CardFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment, AttachmentLayoutTypes
 
 from bot.conversation.texts import t
 from bot.knowledge.models import is_kind_label
 
+log = logging.getLogger(__name__)
+
 CARD_VERSION = "1.4"  # Teams desktop and mobile both render 1.4.
 
 
-def ask_action(question: str) -> dict[str, Any]:
-    """A button that asks `question` as if the user had typed it (messageBack in Teams)."""
-    return {
-        "type": "Action.Submit",
-        "title": question,
-        "data": {
-            "action": "ask",
-            "question": question,
-            "msteams": {"type": "messageBack", "displayText": question, "text": question},
-        },
-    }
+def ask_action(question: str, number: int | None = None) -> dict[str, Any]:
+    """A button that asks `question` as if the user had typed it.
+
+    A plain Action.Submit (no messageBack): the Agents Playground throws on messageBack in a
+    container's selectAction, and Teams and the Playground both handle a submit in an ActionSet.
+    """
+    title = f"{number}. {question}" if number is not None else question
+    return {"type": "Action.Submit", "title": short_title(title), "data": {"action": "ask", "question": question}}
+
+
+def short_title(title: str, limit: int = 48) -> str:
+    """A button title Teams shows whole: cut at a word and marked with "…" (the full question is in
+    the card's fallback and heads its answer)."""
+    if len(title) <= limit:
+        return title
+    cut = title.rfind(" ", 0, limit - 1)
+    return title[: cut if cut > limit // 2 else limit - 1].rstrip(" ,;:") + "…"
+
+
+def suggestion_buttons(suggestions: list[str]) -> list[dict[str, Any]]:
+    """One ActionSet per related question, numbered as typing "2" picks it, each on its own row."""
+    return [
+        {"type": "ActionSet", "spacing": "Small", "actions": [ask_action(q, n)]} for n, q in enumerate(suggestions, 1)
+    ]
 
 
 class CardAttachment(Attachment):
@@ -86,15 +102,30 @@ def answer_activity(
     entry_id: str | None,
     question: str,
     extra_actions: list[dict[str, Any]] | None = None,
+    asked_by_tap: bool = False,
+    feedback_given: bool | None = None,
+    card_id: str | None = None,
 ) -> Activity:
-    """An answer card: the text, related questions as tappable lines, then thumbs up/down.
+    """An answer card: the text, related questions as numbered buttons, then thumbs up/down.
 
-    Related questions are wrapped text lines with a select action rather than buttons, because
-    Teams cuts button titles short and these questions are long.
+    When the answer's text already lists the suggestions (an unanswered question's "närliggande
+    frågor"), the buttons take the place of those lines, so nothing is listed twice. After a
+    thumbs click the card is rebuilt with `feedback_given` set: a thank-you line, no buttons.
     """
-    paragraphs = [p for p in text.split("\n") if p.strip()]
+    numbered = {f"{n}. {q}" for n, q in enumerate(suggestions, 1)}
+    lines = [p for p in text.split("\n") if p.strip()]
+    inline = bool(suggestions) and numbered <= {line.strip() for line in lines}
     body: list[dict[str, Any]] = []
-    for i, para in enumerate(paragraphs):
+    if asked_by_tap:
+        body.append({"type": "TextBlock", "text": f"› {question}", "weight": "Bolder", "wrap": True})
+    fallback_lines = [text]
+    placed = False
+    for i, para in enumerate(lines):
+        if inline and para.strip() in numbered:
+            if not placed:
+                body.extend(suggestion_buttons(suggestions))
+                placed = True
+            continue
         is_meta = answered and i > 0 and (para.startswith(t("source", lang)) or _looks_like_period(para))
         block: dict[str, Any] = {"type": "TextBlock", "text": para, "wrap": True}
         if answered and i > 0 and is_kind_label(para):  # "Beslut", "Plan", "Tips", "Exempel från …"
@@ -104,22 +135,18 @@ def answer_activity(
         body.append(block)
     if extra_actions:
         body.append({"type": "ActionSet", "actions": list(extra_actions)})
-    fallback_lines = [text]
-    if suggestions:
+    if suggestions and not inline:
         heading = t("related", lang) if answered else t("close_topics", lang)
         body.append({"type": "TextBlock", "text": heading, "weight": "Bolder", "spacing": "Medium", "wrap": True})
-        for q in suggestions:
-            body.append(
-                {
-                    "type": "Container",
-                    "selectAction": ask_action(q),
-                    "spacing": "Small",
-                    "items": [{"type": "TextBlock", "text": f"› {q}", "wrap": True, "color": "Accent"}],
-                }
-            )
+        body.extend(suggestion_buttons(suggestions))
         fallback_lines.append(heading + ":")
         fallback_lines.extend(f"{n}. {q}" for n, q in enumerate(suggestions, 1))
-    if answered:
+    if suggestions:
+        body.append({"type": "TextBlock", "text": t("pick_number_short", lang), "isSubtle": True, "size": "Small"})
+    if answered and feedback_given is not None:
+        thanks = t("feedback_given_up" if feedback_given else "feedback_given_down", lang)
+        body.append({"type": "TextBlock", "text": thanks, "isSubtle": True, "spacing": "Medium", "wrap": True})
+    elif answered:
         body.append({"type": "TextBlock", "text": t("helped_q", lang), "isSubtle": True, "spacing": "Medium"})
         feedback = [
             {
@@ -131,6 +158,8 @@ def answer_activity(
                     "entry_id": entry_id,
                     "question": question[:500],
                     "lang": lang,
+                    "card": card_id,
+                    **({"tapped": True} if asked_by_tap else {}),
                 },
             }
             for helpful in (True, False)
@@ -175,3 +204,17 @@ def card_text(activity: Activity) -> str:
         else:
             parts.extend(b.get("text", "") for b in content.get("body", []) if isinstance(b, dict))
     return "\n".join(p for p in parts if p)
+
+
+async def update_card(turn_context: TurnContext, updated: Activity) -> bool:
+    """Replace the card a click came from (its replyToId) with `updated`; False when that failed."""
+    reply_to = turn_context.activity.reply_to_id
+    if not reply_to:
+        return False
+    updated.id = reply_to
+    try:
+        await turn_context.update_activity(updated)
+    except Exception as error:  # noqa: BLE001 - a channel that cannot update: the caller sends a message instead
+        log.warning("card update failed", extra={"error": type(error).__name__})
+        return False
+    return True

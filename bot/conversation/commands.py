@@ -33,6 +33,8 @@ class Command:
     role: str | None = None  # a role from roles.yaml that the caller must have
     takes_args: bool = False
     show_in_help: bool = True
+    # Roles whose holders see it in the help (the handler says no to others itself); None: everyone.
+    audience: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ class CommandTable:
         lines = []
         for c in self.commands:
             if not c.show_in_help or (c.role and (roles is None or c.role not in roles)):
+                continue
+            if c.audience is not None and not (roles or set()) & c.audience:
                 continue
             phrase = (c.phrases.get(lang) or c.phrases["sv"])[0]
             lines.append(f"- **{phrase}** – {c.description.get(lang) or c.description['sv']}")

@@ -36,6 +36,16 @@ def detect_language(text: str) -> Lang | None:
     return None
 
 
+def locale_language(locale: str | None) -> Lang | None:
+    """Swedish or English from a Teams locale ("sv-SE", "en-US"); None for any other locale."""
+    lowered = (locale or "").lower()
+    if lowered.startswith("en"):
+        return "en"
+    if lowered.startswith("sv"):
+        return "sv"
+    return None
+
+
 def language_for(text: str, locale: str | None) -> Lang:
     guess = detect_language(text) if text else None
     if guess:

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from botbuilder.core import TurnContext
+
 
 class RoleDirectory(Protocol):
     def roles_of(self, aad_object_id: str | None) -> set[str]:
         """Role names ("hr", "manager", "ambassador") the user has; empty for an employee."""
+        ...
+
+    async def refresh(self, turn: TurnContext) -> None:
+        """Bring roles held through a Teams team up to date before a privileged use."""
         ...
 
 
@@ -16,3 +22,6 @@ class NoRoles:
 
     def roles_of(self, aad_object_id: str | None) -> set[str]:
         return set()
+
+    async def refresh(self, turn: TurnContext) -> None:
+        return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 from datetime import date
 from http import HTTPStatus
@@ -11,14 +12,14 @@ from zoneinfo import ZoneInfo
 
 from botbuilder.core import ActivityHandler, ConversationState, InvokeResponse, MessageFactory, TurnContext, UserState
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import ActivityTypes, ChannelAccount, Mention
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Mention
 
 from bot.clock import Clock
-from bot.conversation.cards import answer_activity
+from bot.conversation.cards import answer_activity, update_card
 from bot.conversation.commands import Command, CommandCall, CommandTable, normalize_command_text
 from bot.conversation.features import Feature
 from bot.conversation.feedback import FeedbackRepository
-from bot.conversation.language import language_for
+from bot.conversation.language import Lang, detect_language, locale_language
 from bot.conversation.roles import RoleDirectory
 from bot.conversation.texts import t
 from bot.knowledge import KnowledgeBase
@@ -48,6 +49,7 @@ class GuidanceBot(TeamsActivityHandler):
         clock: Clock,
         timezone: str = "Europe/Stockholm",
         features: Sequence[Feature] = (),
+        default_language: Lang = "sv",
     ) -> None:
         self.knowledge = knowledge
         self.storage = storage
@@ -58,7 +60,11 @@ class GuidanceBot(TeamsActivityHandler):
         self.clock = clock
         self.tz = ZoneInfo(timezone)
         self.features = list(features)
+        self.default_language = default_language
         self._last_suggestions = user_state.create_property("last_suggestions")
+        # The language of each conversation this user is in, so that a click, a card submit or a
+        # message without words ("2") is answered in the language the conversation is already in.
+        self._languages = user_state.create_property("languages")
         self.commands = CommandTable()
         for command in self._own_commands():
             self.commands.add(command)
@@ -103,22 +109,27 @@ class GuidanceBot(TeamsActivityHandler):
             return
         text = (TurnContext.remove_recipient_mention(activity) or "").strip()
         text = text.replace("\xa0", " ").strip()
-        # The content's own vocabulary tells Swedish from English best; then cheap markers, then the locale.
-        lang = self.knowledge.detect_language(text) if text else None
-        lang = lang or language_for(text, activity.locale)
+        # The content's own vocabulary tells Swedish from English best, then cheap markers; a message
+        # without either (a click, "2") keeps the conversation's language (see conversation_language).
+        typed = (self.knowledge.detect_language(text) or detect_language(text)) if text else None
+        lang = await self.conversation_language(turn_context, typed)
         value = activity.value if isinstance(activity.value, dict) else None
+        tapped = False
 
         # 2. Card submits that belong to no conversation flow: feedback and suggested questions.
         if value is not None and not text:
             action = value.get("action")
             if action == "feedback":
-                await self._on_feedback(turn_context, value)
+                await self._on_feedback(turn_context, value, lang)
                 return
             if action == "ask" and isinstance(value.get("question"), str):
                 text = value["question"].strip()[:1000]
                 value = None
+                tapped = True
 
         # 3. Features first: an active walkthrough owns the turn, and feature card submits.
+        if value is not None and not text:
+            await self.roles.refresh(turn_context)  # card submits may be privileged (publish …)
         for feature in self.features:
             if value is not None and not text:
                 if await feature.on_submit(turn_context, value, lang):
@@ -135,6 +146,8 @@ class GuidanceBot(TeamsActivityHandler):
         # 5. Commands (help, topics, walkthroughs, lägesbild, reminders …).
         call = self.commands.match(text)
         if call is not None:
+            if not tapped:  # the phrase typed is the language wanted
+                await self.conversation_language(turn_context, call.lang)
             await self._run_command(turn_context, call)
             return
 
@@ -142,17 +155,52 @@ class GuidanceBot(TeamsActivityHandler):
         picked = await self._picked_suggestion(turn_context, text)
         if picked:
             text = picked
+            tapped = True
 
         # 7. Everything else is a question for the guidance.
-        await self.answer_question(turn_context, text, lang)
+        await self.answer_question(turn_context, text, lang, tapped=tapped)
+
+    # ---- language ---------------------------------------------------------------------------
+
+    async def conversation_language(self, turn_context: TurnContext, typed: Lang | None = None) -> Lang:
+        """The language to answer in: what the person typed (then remembered for this user in this
+        conversation), else the language remembered, else the Teams locale, else the default."""
+        conversation = _base_conversation(turn_context)
+        try:
+            remembered: dict[str, str] = dict(await self._languages.get(turn_context) or {})
+        except (TypeError, AttributeError, KeyError):
+            remembered = {}  # no user id: nothing can be remembered
+            conversation = ""
+        if typed in ("sv", "en"):
+            if conversation and remembered.get(conversation) != typed:
+                remembered.pop(conversation, None)
+                remembered[conversation] = typed
+                while len(remembered) > 50:  # the newest conversations are kept
+                    remembered.pop(next(iter(remembered)))
+                await self._languages.set(turn_context, remembered)
+            return typed
+        known = remembered.get(conversation) if conversation else None
+        if known in ("sv", "en"):
+            return known
+        return locale_language(turn_context.activity.locale) or self.default_language
 
     # ---- questions ------------------------------------------------------------------------
 
-    async def answer_question(self, turn_context: TurnContext, question: str, lang: str | None = None) -> None:
+    async def answer_question(
+        self, turn_context: TurnContext, question: str, lang: str | None = None, *, tapped: bool = False
+    ) -> None:
         """Answer from the knowledge base; also used by walkthroughs for questions asked mid-way."""
         answer = self.knowledge.answer(question, lang=lang, today=self._today())
         suggestions = [e.question(answer.lang) for e in answer.suggestions[:3]]
-        await self._last_suggestions.set(turn_context, suggestions)
+        # Kept with the conversation they were shown in: "2" in another chat (or a new terminal
+        # session) must not pick from this one.
+        conversation = _base_conversation(turn_context)
+        shown = await self._last_suggestions.get(turn_context)
+        shown = {k: v for k, v in shown.items() if k != conversation} if isinstance(shown, dict) else {}
+        shown[conversation] = suggestions
+        while len(shown) > 20:  # the newest conversations are kept
+            shown.pop(next(iter(shown)))
+        await self._last_suggestions.set(turn_context, shown)
         extra: list[dict[str, Any]] = []
         walkthrough = answer.entry.walkthrough if answer.answered and answer.entry is not None else None
         if walkthrough:
@@ -167,6 +215,8 @@ class GuidanceBot(TeamsActivityHandler):
                     entry_id=answer.entry.id if answer.entry else None,
                     question=question,
                     extra_actions=extra,
+                    asked_by_tap=tapped,
+                    card_id=uuid.uuid4().hex[:16] if answer.answered else None,
                 )
             )
         finally:
@@ -197,23 +247,62 @@ class GuidanceBot(TeamsActivityHandler):
         norm = normalize_command_text(text)
         if not norm.isdigit():
             return None
-        suggestions = await self._last_suggestions.get(turn_context) or []
+        shown = await self._last_suggestions.get(turn_context)
+        suggestions = shown.get(_base_conversation(turn_context), []) if isinstance(shown, dict) else []
         index = int(norm) - 1
         if 0 <= index < len(suggestions):
             return str(suggestions[index])
         return None
 
-    async def _on_feedback(self, turn_context: TurnContext, value: dict[str, Any]) -> None:
+    async def _on_feedback(self, turn_context: TurnContext, value: dict[str, Any], lang: str) -> None:
+        """👍/👎 on an answer card: recorded once per card, and the card becomes a thank-you line."""
+        activity = turn_context.activity
         helpful = value.get("helpful") is True
         raw_lang = value.get("lang")
-        lang = raw_lang if raw_lang in ("sv", "en") else language_for("", turn_context.activity.locale)
+        lang = raw_lang if raw_lang in ("sv", "en") else lang
         raw_entry = value.get("entry_id")
         entry_id = raw_entry if isinstance(raw_entry, str) and self.knowledge.get(raw_entry) else None
         raw_question = value.get("question")
         question = raw_question if isinstance(raw_question, str) else ""
+        card = value.get("card") if isinstance(value.get("card"), str) else None
+        card = card or activity.reply_to_id
+        if card:
+            key = f"{activity.channel_id}/feedback/{_base_conversation(turn_context)}/{card[:64]}"
+            if not await self.storage.create_if_absent(key, {"helpful": helpful, "at": self.clock.now().isoformat()}):
+                log.info("feedback on a used card", extra={"entry": entry_id})
+                await turn_context.send_activity(t("feedback_stale", lang))
+                return
         await self.feedback.record_feedback(entry_id, question, helpful, lang)
         log.info("feedback recorded", extra={"entry": entry_id, "helpful": helpful})
+        tapped = value.get("tapped") is True
+        if (
+            activity.reply_to_id
+            and question
+            and await self._thank_in_card(turn_context, question, lang, helpful, tapped)
+        ):
+            return
         await turn_context.send_activity(t("feedback_thanks_up" if helpful else "feedback_thanks_down", lang))
+
+    async def _thank_in_card(
+        self, turn_context: TurnContext, question: str, lang: str, helpful: bool, tapped: bool = False
+    ) -> bool:
+        """Rebuild the answer card the click came from with a thank-you line in place of the buttons."""
+        answer = self.knowledge.answer(question, lang=lang, today=self._today())
+        if not answer.answered:
+            return False
+        walkthrough = answer.entry.walkthrough if answer.entry is not None else None
+        updated = answer_activity(
+            answer.text,
+            answer.lang,
+            [e.question(answer.lang) for e in answer.suggestions[:3]],
+            answered=True,
+            entry_id=answer.entry.id if answer.entry else None,
+            question=question,
+            extra_actions=self._walkthrough_offer(walkthrough, answer.lang) if walkthrough else None,
+            feedback_given=helpful,
+            asked_by_tap=tapped,
+        )
+        return await update_card(turn_context, updated)
 
     # ---- commands -------------------------------------------------------------------------
 
@@ -242,6 +331,18 @@ class GuidanceBot(TeamsActivityHandler):
                 show_in_help=False,
             ),
             Command(
+                key="svenska",
+                phrases={"sv": ("svenska", "på svenska", "pa svenska"), "en": ("swedish", "in swedish")},
+                description={"sv": "svarar på svenska", "en": "answers in Swedish"},
+                handler=self._cmd_language,
+            ),
+            Command(
+                key="english",
+                phrases={"sv": ("engelska", "på engelska", "pa engelska"), "en": ("english", "in english")},
+                description={"sv": "svarar på engelska", "en": "answers in English"},
+                handler=self._cmd_language,
+            ),
+            Command(
                 key="thanks",
                 phrases={"sv": ("tack", "tack så mycket", "tusen tack", "tackar"), "en": ("thanks", "thank you")},
                 description={"sv": "tack", "en": "thanks"},
@@ -253,6 +354,12 @@ class GuidanceBot(TeamsActivityHandler):
     async def _cmd_hello(self, turn_context: TurnContext, call: CommandCall) -> None:
         await turn_context.send_activity(MessageFactory.text(t("greeting", call.lang)))
 
+    async def _cmd_language(self, turn_context: TurnContext, call: CommandCall) -> None:
+        """ "svenska" / "english": the conversation's language from now on, whatever is typed later."""
+        chosen = "en" if call.command.key == "english" else "sv"
+        await self.conversation_language(turn_context, chosen)
+        await turn_context.send_activity(MessageFactory.text(t("language_set", chosen)))
+
     async def _cmd_thanks(self, turn_context: TurnContext, call: CommandCall) -> None:
         await turn_context.send_activity(MessageFactory.text(t("welcome", call.lang)))
 
@@ -261,6 +368,8 @@ class GuidanceBot(TeamsActivityHandler):
         return self.roles.roles_of(getattr(user, "aad_object_id", None) if user else None)
 
     async def _run_command(self, turn_context: TurnContext, call: CommandCall) -> None:
+        if call.command.role or call.command.audience is not None or call.command.key == "help":
+            await self.roles.refresh(turn_context)  # a role held through a Teams team is checked again
         required = call.command.role
         if required and required not in self.user_roles(turn_context):
             role = ROLE_NAMES.get(required, {}).get(call.lang, required)
@@ -270,8 +379,11 @@ class GuidanceBot(TeamsActivityHandler):
         await call.command.handler(turn_context, call)
 
     async def _cmd_help(self, turn_context: TurnContext, call: CommandCall) -> None:
+        roles = self.user_roles(turn_context)
         lines = [t("help_intro", call.lang), "", t("help_commands", call.lang)]
-        lines += self.commands.help_lines(call.lang, self.user_roles(turn_context))
+        lines += self.commands.help_lines(call.lang, roles)
+        if not roles:  # an employee: only what they may use, and one line on the rest
+            lines += ["", t("help_more_for_roles", call.lang)]
         await turn_context.send_activity(MessageFactory.text("\n".join(lines)))
 
     async def _cmd_topics(self, turn_context: TurnContext, call: CommandCall) -> None:
@@ -290,12 +402,18 @@ class GuidanceBot(TeamsActivityHandler):
         TeamsActivityHandler looks up every added member with an extra connector call and fails on a
         conversationUpdate without channelData; we need neither, only who joined or left.
         """
+        channel_data = turn_context.activity.channel_data
+        event = channel_data.get("eventType") if isinstance(channel_data, dict) else None
+        if event == "teamDeleted":  # every channel of the team is gone, as when the bot is removed
+            for feature in self.features:
+                await feature.on_removed(turn_context)
+            return
         await ActivityHandler.on_conversation_update_activity(self, turn_context)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         recipient = turn_context.activity.recipient
         bot_added = any(m.id == recipient.id for m in members_added if recipient)
-        personal = (turn_context.activity.conversation.conversation_type or "personal") == "personal"
+        personal = _is_personal(turn_context.activity)
         if bot_added:
             for feature in self.features:
                 await feature.on_installed(turn_context)
@@ -329,8 +447,11 @@ class GuidanceBot(TeamsActivityHandler):
         if not await self.storage.create_if_absent(key, {"at": self.clock.now().isoformat()}):
             return
         log.info("greeted", extra={"activity_type": activity.type, "conversation": conversation})
-        lang = language_for("", turn_context.activity.locale)
-        await turn_context.send_activity(MessageFactory.text(t("greeting", lang)))
+        # The organisation's language, with one line in the other: nobody has typed anything yet.
+        lang = self.default_language
+        other = "en" if lang == "sv" else "sv"
+        text = f"{t('greeting', lang)}\n\n{t('greeting_other', other)}"
+        await turn_context.send_activity(MessageFactory.text(text))
 
     # ---- helpers --------------------------------------------------------------------------
 
@@ -357,3 +478,23 @@ class GuidanceBot(TeamsActivityHandler):
             if mentioned_id is not None and mentioned_id == recipient_id:
                 return True
         return False
+
+
+def _base_conversation(turn_context: TurnContext) -> str:
+    """The conversation id without a channel thread's ";messageid=…": a channel is one conversation."""
+    conversation = turn_context.activity.conversation
+    return (conversation.id or "").split(";")[0] if conversation else ""
+
+
+def _is_personal(activity: Activity) -> bool:
+    """A one-to-one chat with the bot. Teams leaves out conversationType in some events (a meeting's
+    membersAdded): then a meeting or team in channelData, or a thread id ("19:…"), says it is not."""
+    conversation = activity.conversation
+    kind = conversation.conversation_type if conversation else None
+    if kind:
+        return kind == "personal"
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    if channel_data.get("meeting") or channel_data.get("team") or channel_data.get("channel"):
+        return False
+    conversation_id = (conversation.id or "") if conversation else ""
+    return not conversation_id.startswith("19:") and not (conversation and conversation.is_group)

@@ -203,3 +203,15 @@ turn_journal = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Index("ix_turn_journal_claim", "claim_expires_at"),
 )
+
+# Channels linked to a unit by a command in the channel (bot/broadcast/unit_links.py), beside the ones
+# units.yaml pins. One unit per channel; linking again moves it, unlinking deletes the row (both audited).
+unit_channels = Table(
+    "unit_channels",
+    metadata,
+    Column("channel_id", String(256), primary_key=True),
+    Column("unit_id", String(64), nullable=False, index=True),
+    Column("linked_by_aad", String(64), nullable=True),
+    Column("linked_by_name", String(256), nullable=True),
+    Column("linked_at", DateTime(timezone=True), nullable=False),
+)

@@ -36,6 +36,10 @@ class LocalConnector:
     delay: float = 0.0
     fault: FaultHook | None = None
     received: list[Received] = field(default_factory=list)
+    updated: list[Received] = field(default_factory=list)
+    # The roster API: conversation (team) id -> its members as Teams returns them (id, name, aadObjectId).
+    rosters: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    roster_reads: int = 0  # PUTs: a card replaced in place (reply_to: its id)
     attempts: int = 0
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = field(default_factory=list)
@@ -48,6 +52,7 @@ class LocalConnector:
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._post_activity)
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._put_activity)
         app.router.add_post("/v3/conversations", self._create_conversation)
+        app.router.add_get("/v3/conversations/{cid}/members", self._members)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -116,7 +121,19 @@ class LocalConnector:
         return web.json_response({"id": activity_id}, status=200)
 
     async def _put_activity(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.json_response({"error": {"code": "BadArgument"}}, status=400)
+        self.updated.append(Received(request.match_info["cid"], body, time.monotonic(), request.match_info["aid"]))
         return web.json_response({"id": request.match_info["aid"]}, status=200)
+
+    async def _members(self, request: web.Request) -> web.Response:
+        self.roster_reads += 1
+        members = self.rosters.get(request.match_info["cid"])
+        if members is None:  # as Teams answers for a team the bot is not in
+            return web.json_response({"error": {"code": "BotNotInConversationRoster"}}, status=403)
+        return web.json_response(members, status=200)
 
     async def _create_conversation(self, request: web.Request) -> web.Response:
         return web.json_response({"id": f"conv-{next(self._ids)}", "activityId": ""}, status=201)

@@ -28,6 +28,7 @@ async def test_suitable_role_with_buttons(chat: Chat) -> None:
     assert "inte detsamma som ett avtal om distansarbete" in result
     assert "Källa: HR-direktörens checklista" in result  # the result names its source too
     assert "Resultatet är sparat" in result
+    assert len(chat.last) == 1  # the result card says it was saved: no "Klart!" message after it
 
 
 async def test_confidential_tasks_stay_at_the_workplace(chat: Chat) -> None:
