@@ -13,7 +13,7 @@ from bot.broadcast import BroadcastFeature
 from bot.clock import Clock, ManualClock
 from bot.storage import Database
 from bot.transport.local_connector import LocalConnector
-from tests.broadcast.helpers import Chat, settings_for
+from tests.broadcast.helpers import Chat, content_dir, settings_for
 from tests.broadcast.rig import FeatureFactory, make_feature
 
 
@@ -23,6 +23,26 @@ async def chat(
 ) -> AsyncIterator[Chat]:
     """The app (no background workers) with the real content, replies going to the local connector."""
     app = create_app(settings_for(tmp_path, database_url), clock=clock)
+    client = await aiohttp_client(app)
+    return Chat(client, connector)
+
+
+# The shipped schedule has no pauses (the content audit: the sources kept the lägesbild going in summer);
+# an organisation that opts into a yearly summer pause writes this.
+SUMMER_PAUSE = """lagesbild: {weekday: monday, time: "08:00"}
+hr_reminder: {days_before: 1, time: "10:00"}
+pauses:
+  - {from: "06-24", to: "08-16", yearly: true, reason: Sommaruppehåll}
+"""
+
+
+@pytest.fixture
+async def paused_chat(
+    aiohttp_client, tmp_path: Path, database_url: str, clock: ManualClock, connector: LocalConnector
+) -> AsyncIterator[Chat]:
+    """As `chat`, with a yearly summer pause (24 June – 16 August) in the schedule."""
+    content = content_dir(tmp_path, **{"schedule.yaml": SUMMER_PAUSE})
+    app = create_app(settings_for(tmp_path, database_url, content=content), clock=clock)
     client = await aiohttp_client(app)
     return Chat(client, connector)
 

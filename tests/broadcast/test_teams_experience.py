@@ -157,8 +157,9 @@ def utc(*parts: int) -> datetime:
 
 
 async def test_a_daily_reminder_names_the_first_real_send_after_a_pause_and_the_author_is_told_once(
-    chat: Chat, clock: ManualClock
+    paused_chat: Chat, clock: ManualClock
 ) -> None:
+    chat = paused_chat
     await chat.post(bot_added_to_team(chat.connector.url, KSF_CHANNEL))
     clock.set(utc(2027, 6, 22, 10, 0))  # Tuesday; the yearly summer pause is 24 June – 16 August
     said = await chat.say(AMBASSADOR_KSF, "påminnelse varje dag 09:00 hygien")
@@ -182,7 +183,8 @@ async def test_a_daily_reminder_names_the_first_real_send_after_a_pause_and_the_
     assert not [a for a in chat.connector.activities(KSF_CHANNEL) if "Påminnelse" in text_of(a)]
 
 
-async def test_scheduling_a_lagesbild_in_a_pause_says_why_it_goes_out_later(chat: Chat) -> None:
+async def test_scheduling_a_lagesbild_in_a_pause_says_why_it_goes_out_later(paused_chat: Chat) -> None:
+    chat = paused_chat
     chat.feature.clock.set(utc(2027, 6, 22, 10, 0))  # type: ignore[attr-defined]  # Tuesday before the pause
     steps = (await as_hr(chat, None, value={"action": ACTION_PREVIEW, "week": "26", "summary": "x", "lang": "sv"}))[2]
     assert "Sommaruppehåll" in body_text(steps)
