@@ -15,6 +15,7 @@ from bot.knowledge.confidence import (
     is_dated,
     is_negated,
     margins,
+    question_sentence,
     question_type,
     signals,
 )
@@ -149,6 +150,10 @@ class KnowledgeBase:
             threshold = ANSWER_THRESHOLD
         else:
             scored = [(model.probability(values), number) for number, values in candidates]
+            focus = question_sentence(question)
+            if focus is not None:  # a long message: its question, without the greeting and the story around it
+                _, _, focused = self._candidates(focus, reply_lang)
+                scored += [(model.probability(values), number) for number, values in focused]
             threshold = self.threshold
         best = max(scored, key=lambda pair: (pair[0], -pair[1]), default=None)
         if best is not None and best[0] >= threshold:

@@ -77,6 +77,22 @@ def question_type(question: str) -> str | None:
     return None
 
 
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+LONG_MESSAGE = 14  # words; a shorter message is its own question
+
+
+def question_sentence(text: str) -> str | None:
+    """In a long message of several sentences, the one that asks: the last ending in "?", else the last one.
+    None for a message that is one sentence or short ("Hej! Jag heter Anna … Får jag jobba hemifrån?")."""
+    if len(tokenize(text)) < LONG_MESSAGE:
+        return None
+    sentences = [s.strip() for s in _SENTENCE.findall(text) if len(tokenize(s)) >= 2]
+    if len(sentences) < 2:
+        return None
+    asking = [s for s in sentences if s.endswith("?")]
+    return (asking or sentences)[-1]
+
+
 def is_negated(text: str) -> bool:
     return not _NEGATIONS.isdisjoint(fold(w).replace("'", "") for w in tokenize(text))
 

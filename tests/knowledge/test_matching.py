@@ -157,8 +157,10 @@ def test_the_same_question_worded_otherwise_gets_the_same_answer(
     """Inflections, request framings and contractions change how a question is written, not what it asks."""
     other = kb.answer(worded, today=LATER)
     same = kb.answer(plain, today=LATER)
-    # The n-gram signal sees the inflection, so the confidence may move a little; the answer may not.
-    assert (other.entry, other.answered) == (same.entry, same.answered)
+    # The n-gram signal sees the inflection, so the confidence may move a little; what the user gets may not.
+    assert other.answered == same.answered
+    if same.answered:
+        assert other.entry == same.entry
     assert abs(other.score - same.score) < 0.05
     if answered is not None:
         assert other.answered is answered

@@ -33,11 +33,21 @@ def test_period_line(start: D | None, end: D | None, today: D, lang: str, expect
 
 
 def test_an_ended_rule_says_when_it_applied(kb: KnowledgeBase) -> None:
-    answer = kb.answer("Vem bestämmer om hemarbete?", today=D(2026, 11, 23))
+    answer = kb.answer("Vem bestämde om hemarbete i mars 2020?", today=D(2026, 11, 23))
     assert answer.answered
     assert answer.entry is not None
     assert answer.entry.id == "hemarbete-2020-beslut"
     assert "Gällde 2020-03-17 till 2020-04-01." in answer.text
+    assert "Gäller från" not in answer.text
+
+
+def test_asked_now_the_rule_in_force_last_says_it_has_ended(kb: KnowledgeBase) -> None:
+    answer = kb.answer("Vem bestämmer om hemarbete?", today=D(2026, 11, 23))
+    assert answer.answered
+    assert answer.entry is not None
+    assert answer.entry.id == "distans-2021-vem-beslutar"
+    assert "Gällde 2021-09-16 till 2022-09-15." in answer.text
+    assert "har upphört" in answer.text
     assert "Gäller från" not in answer.text
 
 
