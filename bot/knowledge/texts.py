@@ -37,16 +37,16 @@ def source_line(source: Source, lang: str, locator: str = "") -> str:
 
 def ended_notice(entry: Entry, lang: str) -> str:
     """For a question about now, answered by the guidance's latest rule on it, which has ended: say so first,
-    with its period, and where to ask what applies today."""
+    with its period, and where to ask what applies today (the source line below names the decision)."""
     period = f"{entry.period_from} – {entry.period_to}" if entry.period_from else f"–{entry.period_to}"
     if lang == "en":
         return (
-            f"Note: this is the latest decision in the guidance ({entry.source.title}), and its period, {period}, "
-            "has ended. Ask your manager or HR, or read on HINT, what applies now."
+            f"Note: this is the latest decision in the guidance, and its period ({period}) has ended. "
+            "Ask your manager or HR, or read on HINT, what applies now."
         )
     return (
-        f"Obs: det här är det senaste beslutet i vägledningen ({entry.source.title}), och dess period, {period}, "
-        "har upphört. Fråga din chef eller HR, eller läs på HINT, vad som gäller nu."
+        f"Obs: det här är det senaste beslutet i vägledningen, och dess period ({period}) har upphört. "
+        "Fråga din chef eller HR, eller läs på HINT, vad som gäller nu."
     )
 
 
