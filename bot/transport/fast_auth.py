@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jwt
+import requests
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
 from botframework.connector.aio import ConnectorClient
@@ -46,6 +47,30 @@ log = logging.getLogger(__name__)
 # What botbuilder 4.17.1's _ConnectorFactoryImpl keeps; PooledConnectorFactory reads it so that the
 # pooled path asks for exactly the credentials the stock factory would.
 _FACTORY_FIELDS = ("_app_id", "_to_channel_from_bot_oauth_scope", "_login_endpoint", "_validate_authority")
+
+
+# Every token the Bot Framework issues to a bot is RS256; botbuilder allows no other algorithm.
+ALLOWED_ALGORITHMS = frozenset({"RS256"})
+KEYS_RETRY_AFTER = 30  # seconds a channel is asked to wait when the signing keys cannot be fetched
+
+
+class AuthUnavailable(Exception):
+    """The request could not be checked now (the signing keys could not be fetched): answer 503."""
+
+    retry_after = KEYS_RETRY_AFTER
+
+
+def refuse_unless_rs256(auth_header: str) -> None:
+    """Refuse, before any network call, a header that is not a readable RS256 bearer JWT."""
+    scheme, _, token = auth_header.strip().partition(" ")
+    if scheme != "Bearer" or not token.strip():
+        raise PermissionError("Unauthorized Access. Not a bearer token")
+    try:
+        header = jwt.get_unverified_header(token.strip())
+    except jwt.PyJWTError as exc:
+        raise PermissionError(f"Unauthorized Access. Token could not be read: {type(exc).__name__}") from exc
+    if header.get("alg") not in ALLOWED_ALGORITHMS:
+        raise PermissionError("Unauthorized Access. Token signing algorithm not allowed")
 
 
 class CachingCredentialsFactory(ServiceClientCredentialsFactory):
@@ -145,12 +170,21 @@ class PooledBotFrameworkAuthentication(BotFrameworkAuthentication):
         return PooledConnectorFactory(factory, self.credentials_factory, self.pool)
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
+        if auth_header and auth_header.strip():
+            refuse_unless_rs256(auth_header)
         try:
             result = await self.inner.authenticate_request(activity, auth_header)  # PermissionError when refused
+        except PermissionError:
+            raise
         except jwt.PyJWTError as exc:
             # botbuilder lets PyJWT's error out for a bearer value that is not a JWT at all; it is
             # as much a refusal as any other bad token, so callers see one kind of refusal.
             raise PermissionError(f"Unauthorized Access. Token could not be read: {type(exc).__name__}") from exc
+        except requests.RequestException as exc:
+            # botbuilder fetches the signing keys (OpenID metadata) with `requests` when it needs them.
+            raise AuthUnavailable(type(exc).__name__) from exc
+        except Exception as exc:
+            raise PermissionError(f"Unauthorized Access. Token refused: {type(exc).__name__}") from exc
         result.connector_factory = self._pooled(result.connector_factory)
         return result
 
