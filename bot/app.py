@@ -105,6 +105,7 @@ def build_services(
         clock=clock,
         timezone=settings.timezone,
         features=features,
+        on_refused=broadcast.refused,
     )
     return Services(
         settings=settings,

@@ -29,6 +29,8 @@ from bot.transport.http_sender import TtlCache
 
 log = logging.getLogger(__name__)
 
+RefusalHook = Callable[[TurnContext, str, str, str], Awaitable[None]]
+
 OWN_POSTS_KEPT = 10_000
 OWN_POSTS_TTL = 7 * 24 * 3600.0  # seconds
 
@@ -54,6 +56,7 @@ class GuidanceBot(TeamsActivityHandler):
         clock: Clock,
         timezone: str = "Europe/Stockholm",
         features: Sequence[Feature] = (),
+        on_refused: RefusalHook | None = None,
     ) -> None:
         self.knowledge = knowledge
         self.storage = storage
@@ -64,6 +67,8 @@ class GuidanceBot(TeamsActivityHandler):
         self.clock = clock
         self.tz = ZoneInfo(timezone)
         self.features = list(features)
+        # Where a command refused for its role is recorded (the audit log); (turn, action, subject, reason).
+        self.on_refused = on_refused
         self._last_suggestions = user_state.create_property("last_suggestions")
         # Ids of the bot's recent posts in channels and group chats (per replica): a reply to one is a click.
         self._own_posts: TtlCache[str, bool] = TtlCache(OWN_POSTS_KEPT, OWN_POSTS_TTL)
@@ -295,6 +300,8 @@ class GuidanceBot(TeamsActivityHandler):
         if required and required not in self.user_roles(turn_context):
             role = ROLE_NAMES.get(required, {}).get(call.lang, required)
             log.info("command refused", extra={"command": call.command.key, "role": required})
+            if self.on_refused is not None:
+                await self.on_refused(turn_context, "command", call.command.key, f"role {required} required")
             await turn_context.send_activity(t("not_allowed", call.lang, role=role))
             return
         await call.command.handler(turn_context, call)
