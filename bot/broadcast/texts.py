@@ -66,6 +66,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": 'Jag förstod inte raden "{line}". Börja varje fält med dess namn och ett kolon.',
         "en": 'I did not understand the line "{line}". Start each field with its name and a colon.',
     },
+    "lb_too_long": {
+        "sv": "Fältet ”{field}” är {length} tecken långt; högst {limit} tecken får plats. Korta det och skicka igen – inget har sparats.",
+        "en": "The field “{field}” is {length} characters long; at most {limit} fit. Shorten it and send again – nothing was saved.",
+    },
     "lb_missing_summary": {
         "sv": "Lägesbilden behöver en sammanfattning.",
         "en": "The situation report needs a summary.",

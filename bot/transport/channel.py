@@ -35,7 +35,7 @@ from bot.config import Settings
 from bot.transport.adapter import GuidanceCloudAdapter
 from bot.transport.connector_pool import ConnectorPool
 from bot.transport.fast_auth import PooledBotFrameworkAuthentication
-from bot.transport.http_sender import no_retries
+from bot.transport.http_sender import no_retries, parse_retry_after
 from bot.transport.turn_journal import JournaledTurn, TurnJournal, auth_record, restore_auth
 
 log = logging.getLogger(__name__)
@@ -66,19 +66,11 @@ class DeliveryError(Exception):
         response = getattr(exc, "response", None)
         status = getattr(response, "status_code", None) or getattr(response, "status", None)
         headers = getattr(response, "headers", None) or {}
-        retry_after = _parse_retry_after(headers.get("Retry-After") if hasattr(headers, "get") else None)
+        raw = headers.get("Retry-After") if hasattr(headers, "get") else None
+        retry_after = parse_retry_after(str(raw)) if raw is not None else None
         if isinstance(status, int):
             return cls(status, type(exc).__name__, retry_after)
         return cls(None, f"{type(exc).__name__}: {str(exc)[:200]}")
-
-
-def _parse_retry_after(value: object) -> float | None:
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(str(value)))
-    except ValueError:
-        return None
 
 
 class ChannelGateway:
