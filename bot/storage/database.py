@@ -6,7 +6,7 @@ import asyncio
 import logging
 from pathlib import Path
 
-from sqlalchemy import event, text
+from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -72,6 +72,7 @@ class Database:
                     if not self.is_sqlite:
                         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
                     await conn.run_sync(metadata.create_all)
+                    await conn.run_sync(_add_missing_columns)
                 return
             except OperationalError as exc:
                 # SQLite has no advisory lock: another process created a table between check and
@@ -94,6 +95,18 @@ class Database:
         if self.engine is None:
             raise RuntimeError("database is not open")
         return self.engine
+
+
+# Columns added to existing tables after their first release: (table, column, its SQL definition).
+ADDED_COLUMNS = (("turn_journal", "replies_sent", "INTEGER NOT NULL DEFAULT 0"),)
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    """A database made by an older version gets the columns added since (create_all adds only tables)."""
+    inspector = inspect(conn)
+    for table, column, definition in ADDED_COLUMNS:
+        if column not in {c["name"] for c in inspector.get_columns(table)}:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {definition}"))
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:

@@ -8,6 +8,11 @@ the bot's own database, and the row is removed when the turn finished. A row who
 replica: at least once, never silently dropped. Removals are batched (`done`), so a crash can
 replay the turns of the last moments before it; a turn that keeps failing is given up after
 `max_attempts` tries, and that is logged.
+
+While a turn runs, its replica renews the claim (`renew`), so a slow turn is never taken by another
+replica while its owner is alive. Each reply the connector accepted is counted in the row at once
+(`record_sent`), and a replay skips that many replies: only a reply in flight at the moment of a
+crash can reach the user twice.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import logging
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botframework.connector.auth import AuthenticateRequestResult, ClaimsIdentity
@@ -43,6 +48,8 @@ class JournaledTurn:
     activity: dict[str, Any]
     auth: dict[str, Any]
     attempts: int
+    replies_sent: int = 0
+    received_at: datetime | None = None
 
 
 def auth_record(result: AuthenticateRequestResult) -> dict[str, Any]:
@@ -73,10 +80,13 @@ def _insert(conn: Connection, row: dict[str, Any]) -> int:
 
 
 _INLINE_INSERT = (
-    "INSERT INTO turn_journal (conversation_key, activity, auth, attempts, claimed_by, claim_expires_at, received_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO turn_journal"
+    " (conversation_key, activity, auth, attempts, claimed_by, claim_expires_at, received_at, replies_sent)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INLINE_DELETE = "DELETE FROM turn_journal WHERE id IN ({marks})"
+_INLINE_SENT = "UPDATE turn_journal SET replies_sent = ? WHERE id = ? AND replies_sent < ?"
+_INLINE_RENEW = "UPDATE turn_journal SET claim_expires_at = ? WHERE claimed_by = ? AND id IN ({marks})"
 
 
 def _insert_inline(conn: sqlite3.Connection, row: dict[str, Any]) -> int:
@@ -90,9 +100,26 @@ def _insert_inline(conn: sqlite3.Connection, row: dict[str, Any]) -> int:
             row["claimed_by"],
             sqlite_datetime(row["claim_expires_at"]),
             sqlite_datetime(row["received_at"]),
+            row["replies_sent"],
         ),
     )
     return int(cursor.lastrowid or 0)
+
+
+def _record_sent(conn: Connection, entry_id: int, count: int) -> None:
+    conn.execute(
+        update(turn_journal)
+        .where(turn_journal.c.id == entry_id, turn_journal.c.replies_sent < count)
+        .values(replies_sent=count)
+    )
+
+
+def _renew(conn: Connection, ids: list[int], owner: str, until: datetime) -> None:
+    conn.execute(
+        update(turn_journal)
+        .where(turn_journal.c.id.in_(ids), turn_journal.c.claimed_by == owner)
+        .values(claim_expires_at=until)
+    )
 
 
 def _delete(conn: Connection, ids: list[int]) -> None:
@@ -125,6 +152,8 @@ def _claim(conn: Connection, owner: str, now: datetime, until: datetime, limit: 
             turn_journal.c.activity,
             turn_journal.c.auth,
             turn_journal.c.attempts,
+            turn_journal.c.replies_sent,
+            turn_journal.c.received_at,
         )
     ).all()
     return sorted(rows, key=lambda r: r.id)
@@ -136,6 +165,7 @@ class TurnJournal:
     def __init__(self, db: Database, clock: Clock, owner: str, lease: timedelta, max_attempts: int = 3) -> None:
         self._db = db
         self._clock = clock
+        self.clock = clock
         self.owner = owner
         self.lease = lease
         self.max_attempts = max_attempts
@@ -143,19 +173,43 @@ class TurnJournal:
         self._done: list[int] = []
         self._flush_task: asyncio.Task[None] | None = None
 
-    async def add(self, conversation_key: str, body: str, auth: dict[str, Any]) -> int:
-        """Store a message before it is acknowledged; the row is claimed by this replica."""
+    async def add(
+        self, conversation_key: str, body: str, auth: dict[str, Any], *, replies_sent: int = 0, claimed: bool = True
+    ) -> int:
+        """Store a message before it is acknowledged; the row is claimed by this replica.
+
+        `claimed=False` leaves it to the next sweep (of any replica): for a message this replica
+        has no room to run now.
+        """
         now = self._clock.now()
         row = {
             "conversation_key": conversation_key[:600],
             "activity": body,
             "auth": json.dumps(auth, separators=(",", ":")),
-            "attempts": 1,
+            "attempts": 1 if claimed else 0,
             "claimed_by": self.owner,
-            "claim_expires_at": now + self.lease,
+            "claim_expires_at": now + self.lease if claimed else now,
             "received_at": now,
+            "replies_sent": replies_sent,
         }
         return await self._hop.write(lambda conn: _insert_inline(conn, row), _insert, row)
+
+    async def record_sent(self, entry_id: int, count: int) -> None:
+        """`count` replies of this turn were accepted by the connector: a replay skips them."""
+        await self._hop.write(
+            lambda conn: conn.execute(_INLINE_SENT, (count, entry_id, count)), _record_sent, entry_id, count
+        )
+
+    async def renew(self, ids: Sequence[int]) -> None:
+        """Extend this replica's claims on rows whose turns are still running."""
+        if not ids:
+            return
+        ids = list(ids)
+        until = self._clock.now() + self.lease
+        sql = _INLINE_RENEW.format(marks=",".join("?" * len(ids)))
+        await self._hop.write(
+            lambda conn: conn.execute(sql, (sqlite_datetime(until), self.owner, *ids)), _renew, ids, self.owner, until
+        )
 
     def done(self, entry_id: int) -> None:
         """The turn finished: the row goes with the next batch (within DONE_FLUSH_DELAY)."""
@@ -209,7 +263,14 @@ class TurnJournal:
                 )
                 given_up.append(row.id)
                 continue
-            turns.append(JournaledTurn(row.id, row.conversation_key, activity, auth, row.attempts))
+            received = row.received_at
+            if isinstance(received, datetime) and received.tzinfo is None:
+                received = received.replace(tzinfo=UTC)  # SQLite keeps no zone; every time stored is UTC
+            turns.append(
+                JournaledTurn(
+                    row.id, row.conversation_key, activity, auth, row.attempts, row.replies_sent or 0, received
+                )
+            )
         if given_up:
             await self._remove(given_up)
         return turns
@@ -221,6 +282,15 @@ class TurnJournal:
             return int(conn.execute(select(func.count()).select_from(turn_journal)).scalar_one())
 
         return await self._hop(count, transaction=False)
+
+    async def sent_counts(self) -> list[int]:
+        """Each pending row's replies recorded as sent, in id order (for tests and diagnostics)."""
+
+        def counts(conn: Connection) -> list[int]:
+            query = select(turn_journal.c.replies_sent).order_by(turn_journal.c.id)
+            return [int(n) for n in conn.execute(query).scalars()]
+
+        return await self._hop(counts, transaction=False)
 
     async def close(self) -> None:
         await self.flush()
