@@ -258,7 +258,7 @@ class BroadcastFeature(FeatureBase):
     async def on_submit(self, turn: TurnContext, value: dict[str, Any], lang: str) -> bool:
         await self.registry.record(turn.activity)
         action = value.get("action")
-        if action not in ACTIONS:
+        if not isinstance(action, str) or action not in ACTIONS:
             return False
         if HR not in self.roles.roles_of(_aad(turn)):
             await self.refused(turn, "submit", str(action), "role hr required")

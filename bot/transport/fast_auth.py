@@ -69,7 +69,8 @@ def refuse_unless_rs256(auth_header: str) -> None:
         header = jwt.get_unverified_header(token.strip())
     except jwt.PyJWTError as exc:
         raise PermissionError(f"Unauthorized Access. Token could not be read: {type(exc).__name__}") from exc
-    if header.get("alg") not in ALLOWED_ALGORITHMS:
+    algorithm = header.get("alg")
+    if not isinstance(algorithm, str) or algorithm not in ALLOWED_ALGORITHMS:
         raise PermissionError("Unauthorized Access. Token signing algorithm not allowed")
 
 

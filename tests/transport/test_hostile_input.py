@@ -188,3 +188,50 @@ async def test_malformed_mention_entities_are_ignored(
     if conversation_type == "personal":  # the message is still answered
         (reply,) = connector.activities()
         assert "VPN" in reply["attachments"][0]["content"]["fallbackText"]
+
+
+# ---- found by bench/soak_reliability.py --------------------------------------------------------
+
+
+@pytest.mark.parametrize("sender", [None, "x", [], {"name": "no id"}, {"id": 5}, {"id": ""}])
+async def test_a_message_without_a_sender_id_gets_400(
+    client: TestClient, connector: LocalConnector, caplog: pytest.LogCaptureFixture, sender: Any
+) -> None:
+    body = message(connector.url, "Måste jag ha VPN?")
+    body["from"] = sender
+    response = await client.post("/api/messages", json=body)
+    assert response.status == 400
+    assert "from.id" in (await response.json())["error"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"action": {"nested": 1}},
+        {"action": ["bc_lagesbild_publish"]},
+        {"action": "walkthrough", "op": {"x": 1}},
+        {"action": "walkthrough", "op": ["answer"]},
+    ],
+)
+async def test_card_submits_with_unhashable_fields_are_answered_without_an_error(
+    client: TestClient, connector: LocalConnector, caplog: pytest.LogCaptureFixture, value: Any
+) -> None:
+    caplog.set_level(logging.INFO)
+    body = message(connector.url, "", value=value)
+    del body["text"]
+    response = await client.post("/api/messages", json=body)
+    assert response.status == 201
+    assert connector.activities()  # told that the choice was not understood
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_token_whose_alg_is_not_a_string_gets_401(
+    authed_client: TestClient, connector: LocalConnector, metadata_calls: list[str]
+) -> None:
+    token = f"{_b64({'alg': ['RS256'], 'typ': 'JWT'})}.{_b64(_claims())}.c2ln"
+    response = await authed_client.post(
+        "/api/messages", json=message(connector.url), headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status == 401
+    assert metadata_calls == []
