@@ -100,6 +100,8 @@ class GuidanceBot(TeamsActivityHandler):
         finally:
             if token is not None:
                 self.storage.end_read_ahead(token)
+            # The channel-post wrapper of on_message_activity refers to the context: no cycle is left behind.
+            turn_context.__dict__.pop("send_activities", None)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         """Invokes we do not handle, or cannot read, get 400 with a reason (JSON), never a 5xx.
@@ -126,17 +128,8 @@ class GuidanceBot(TeamsActivityHandler):
         if self._needs_mention(turn_context):
             if not (is_mentioned(activity) or self._is_card_click(activity)):
                 return
-            # The posts' ids come back from the connector; the per-turn wrapper goes when the turn ends.
+            # The posts' ids come back from the connector; the per-turn wrapper goes when the turn ends (on_turn).
             turn_context.send_activities = partial(self._send_and_remember, turn_context.send_activities)
-            try:
-                await self._on_message(turn_context)
-            finally:
-                del turn_context.send_activities
-            return
-        await self._on_message(turn_context)
-
-    async def _on_message(self, turn_context: TurnContext) -> None:
-        activity = turn_context.activity
         text = strip_mentions(activity).replace("\xa0", " ").strip()
         # The content's own vocabulary tells Swedish from English best; then cheap markers, then the locale.
         lang = self.knowledge.detect_language(text) if text else None

@@ -6,13 +6,14 @@ cards, state, the connector's answer) until the garbage collector's next pass: a
 turn for the collector to trace, and memory that peaks with load instead of being freed at the end
 of the turn. `AcyclicTurnContext` runs the same handler chain without the self-reference.
 
-A turn may carry a `ReplyLedger` (bot/transport/channel.py puts one on every deferred turn): its
+A turn may carry a `ReplyLedger` (bot/transport/channel.py sets one for every deferred turn): its
 replies are then sent one at a time, each counted as soon as the connector accepted it, and a replayed
 turn skips the replies its ledger says were accepted before.
 """
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any, Protocol
@@ -21,7 +22,8 @@ from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ResourceResponse
 
-REPLY_LEDGER_KEY = "distansstod.reply_ledger"
+# The ledger of the turn running in this task (set by bot/transport/channel.py for a deferred turn).
+current_ledger: contextvars.ContextVar[ReplyLedger | None] = contextvars.ContextVar("reply_ledger", default=None)
 
 
 class ReplyLedger(Protocol):
@@ -56,7 +58,7 @@ class GuidanceCloudAdapter(CloudAdapter):
     """CloudAdapter whose turns use AcyclicTurnContext; everything else is botbuilder's."""
 
     async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
-        ledger: ReplyLedger | None = context.turn_state.get(REPLY_LEDGER_KEY)
+        ledger = current_ledger.get()
         if ledger is None:
             return await super().send_activities(context, activities)
         responses: list[ResourceResponse] = []

@@ -34,7 +34,6 @@ from collections.abc import Awaitable, Callable
 from copy import copy
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.invoke_response import InvokeResponse
@@ -42,10 +41,10 @@ from botbuilder.schema import Activity, ActivityTypes, ConversationReference, De
 from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
 
 from bot.config import Settings
-from bot.transport.adapter import REPLY_LEDGER_KEY, GuidanceCloudAdapter
+from bot.transport.adapter import GuidanceCloudAdapter, current_ledger
 from bot.transport.connector_pool import ConnectorPool
 from bot.transport.fast_auth import PooledBotFrameworkAuthentication
-from bot.transport.http_sender import no_retries, parse_retry_after, replies_until, reply_deadline_passed
+from bot.transport.http_sender import no_retries, owe_replies_until, parse_retry_after, reply_deadline_passed
 from bot.transport.turn_journal import JournaledTurn, TurnJournal, auth_record, restore_auth
 
 log = logging.getLogger(__name__)
@@ -175,7 +174,7 @@ class ChannelGateway:
             turn.entry_id = entry_id
             self._in_flight.add(entry_id)
             if turn.sent > written:  # a reply was accepted while the row was being written
-                await self.journal.record_sent(entry_id, turn.sent)
+                self.journal.note_sent(entry_id, turn.sent)
         return None
 
     async def _journal_for_later(
@@ -197,9 +196,11 @@ class ChannelGateway:
         deadline: float,
     ) -> None:
         try:
+            # This runs in the turn's own task (DeferredTurns): what is set here is the turn's alone.
             # Replies are owed until the deadline; the ledger counts (and records) what was accepted.
-            with replies_until(deadline):
-                await self.adapter.process_activity(result, activity, partial(_with_ledger, turn, logic))
+            owe_replies_until(deadline)
+            current_ledger.set(turn)
+            await self.adapter.process_activity(result, activity, logic)
         except Exception:  # on_turn_error has told the user; a replay would repeat it
             log.exception("deferred turn failed", extra={"journal_id": turn.entry_id})
         # Not reached when cancelled at shutdown: a journaled turn is then released for a replay, and
@@ -363,14 +364,10 @@ class _DeferredTurn:
     sent: int = 0
 
     def accepted(self) -> Awaitable[None] | None:
-        if self.entry_id is None or self.journal is None:
-            return None  # not written down (yet): the count goes into the row when it is
-        return self.journal.record_sent(self.entry_id, self.sent)
-
-
-async def _with_ledger(turn: _DeferredTurn, logic: TurnLogic, context: TurnContext) -> None:
-    context.turn_state[REPLY_LEDGER_KEY] = turn
-    await logic(context)
+        # Without a row yet, the count goes into the row when it is written (ChannelGateway.process).
+        if self.entry_id is not None and self.journal is not None:
+            self.journal.note_sent(self.entry_id, self.sent)
+        return None
 
 
 def _age_seconds(received_at: datetime | None, now: datetime) -> float:
@@ -405,7 +402,7 @@ class DeferredTurns:
 
     def full(self) -> bool:
         """Whether a submit would wait for a running turn to finish."""
-        return self._slots is not None and self._slots.locked()
+        return len(self._tasks) >= self.limit
 
     async def submit(self, key: str, run: Callable[[], Awaitable[object]]) -> asyncio.Task[None]:
         if self._slots is None:

@@ -37,14 +37,14 @@ def parse_activity(body: bytes) -> Activity | web.Response:
     service_url = payload.get("serviceUrl")
     if not isinstance(service_url, str) or not service_url.startswith(("http://", "https://")):
         return _problem(400, "activity has no valid serviceUrl")
+    conversation = payload.get("conversation")
+    if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str):
+        return _problem(400, "activity has no conversation id")
     sender = payload.get("from")
     if payload["type"] in ("message", "invoke") and not (
         isinstance(sender, dict) and isinstance(sender.get("id"), str) and sender["id"]
     ):
         return _problem(400, "activity has no sender (from.id)")
-    conversation = payload.get("conversation")
-    if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str):
-        return _problem(400, "activity has no conversation id")
     try:
         activity = activity_from_dict(payload)
     except (DeserializationError, TypeError, ValueError, AttributeError) as exc:

@@ -49,14 +49,10 @@ _retries_enabled: contextvars.ContextVar[bool] = contextvars.ContextVar("connect
 _reply_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("reply_deadline", default=None)
 
 
-@contextmanager
-def replies_until(deadline: float) -> Iterator[None]:
-    """Within this block, outbound calls are retried until `deadline` (time.monotonic())."""
-    token = _reply_deadline.set(deadline)
-    try:
-        yield
-    finally:
-        _reply_deadline.reset(token)
+def owe_replies_until(deadline: float) -> None:
+    """From here on in this task (a turn's own task), outbound calls are retried until `deadline`
+    (time.monotonic()). A plain set, no reset: the task, and so its context, ends with the turn."""
+    _reply_deadline.set(deadline)
 
 
 def reply_deadline_passed() -> bool:

@@ -10,9 +10,10 @@ replay the turns of the last moments before it; a turn that keeps failing is giv
 `max_attempts` tries, and that is logged.
 
 While a turn runs, its replica renews the claim (`renew`), so a slow turn is never taken by another
-replica while its owner is alive. Each reply the connector accepted is counted in the row at once
-(`record_sent`), and a replay skips that many replies: only a reply in flight at the moment of a
-crash can reach the user twice.
+replica while its owner is alive. Each reply the connector accepted is counted in the row within
+SENT_FLUSH_DELAY (`note_sent`, batched with the removals), and a replay skips that many replies: only
+a reply in flight, or accepted in the last few milliseconds, at the moment of a crash can reach the
+user twice.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from bot.storage.tables import turn_journal
 log = logging.getLogger(__name__)
 
 DONE_FLUSH_DELAY = 0.05  # seconds: finished turns are removed in one statement per this window
+SENT_FLUSH_DELAY = 0.005  # seconds: accepted replies are recorded in one transaction per this window
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,13 @@ def _record_sent(conn: Connection, entry_id: int, count: int) -> None:
     )
 
 
+def _batch(conn: Connection, ids: list[int], sent: dict[int, int]) -> None:
+    for entry_id, count in sent.items():
+        _record_sent(conn, entry_id, count)
+    if ids:
+        _delete(conn, ids)
+
+
 def _renew(conn: Connection, ids: list[int], owner: str, until: datetime) -> None:
     conn.execute(
         update(turn_journal)
@@ -172,6 +181,8 @@ class TurnJournal:
         self._hop = OneHop(db)
         self._done: list[int] = []
         self._flush_task: asyncio.Task[None] | None = None
+        self._sent: dict[int, int] = {}  # replies accepted, by row, not yet written
+        self._sent_task: asyncio.Task[None] | None = None
 
     async def add(
         self, conversation_key: str, body: str, auth: dict[str, Any], *, replies_sent: int = 0, claimed: bool = True
@@ -215,23 +226,53 @@ class TurnJournal:
         """The turn finished: the row goes with the next batch (within DONE_FLUSH_DELAY)."""
         self._done.append(entry_id)
         if self._flush_task is None or self._flush_task.done():
-            self._flush_task = asyncio.get_running_loop().create_task(self._flush_later())
+            self._flush_task = asyncio.get_running_loop().create_task(self._flush_later(DONE_FLUSH_DELAY))
 
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(DONE_FLUSH_DELAY)
+    def note_sent(self, entry_id: int, count: int) -> None:
+        """`count` replies of this turn were accepted: written with the next batch (within SENT_FLUSH_DELAY).
+
+        Batched so that a turn finishing right after its reply (the usual case) costs no commit of
+        its own: its row is deleted in the same batch and the count is not written at all.
+        """
+        if count > self._sent.get(entry_id, 0):
+            self._sent[entry_id] = count
+        if self._sent_task is None or self._sent_task.done():
+            self._sent_task = asyncio.get_running_loop().create_task(self._flush_later(SENT_FLUSH_DELAY))
+
+    async def _flush_later(self, delay: float) -> None:
+        await asyncio.sleep(delay)
         await self.flush()
 
     async def flush(self) -> None:
-        """Remove the rows of finished turns now."""
-        while self._done:
+        """Write the batch now: remove the rows of finished turns, record the replies of running ones."""
+        while self._done or self._sent:
             ids, self._done = self._done, []
+            sent, self._sent = self._sent, {}
+            for entry_id in ids:
+                sent.pop(entry_id, None)
             try:
-                await self._remove(ids)
+                await self._write_batch(ids, sent)
             except Exception:
                 # Left in place, the rows would be replayed after their claim runs out: keep trying.
-                log.exception("turn journal cleanup failed", extra={"count": len(ids)})
+                log.exception("turn journal cleanup failed", extra={"count": len(ids) + len(sent)})
                 self._done.extend(ids)
+                for entry_id, count in sent.items():
+                    self._sent[entry_id] = max(count, self._sent.get(entry_id, 0))
                 return
+
+    async def _write_batch(self, ids: list[int], sent: dict[int, int]) -> None:
+        if not sent:
+            await self._remove(ids)
+            return
+        updates = [(count, entry_id, count) for entry_id, count in sent.items()]
+        delete_sql = _INLINE_DELETE.format(marks=",".join("?" * len(ids)))
+
+        def inline(conn: sqlite3.Connection) -> None:
+            conn.executemany(_INLINE_SENT, updates)
+            if ids:
+                conn.execute(delete_sql, ids)
+
+        await self._hop.write(inline, _batch, ids, sent)
 
     async def _remove(self, ids: list[int]) -> None:
         sql = _INLINE_DELETE.format(marks=",".join("?" * len(ids)))
