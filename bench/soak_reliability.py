@@ -285,11 +285,18 @@ async def phase_a(root: Path, bodies: int, concurrency: int = 16) -> dict[str, A
 
 
 def _error_lines(data_dir: Path) -> int:
+    """Error-level lines in the bot's logs; each is shown (its event and the last line of its traceback)."""
     count = 0
-    for path in data_dir.glob("bot-*.log"):
+    for path in sorted(data_dir.glob("bot-*.log")):
         for line in path.read_text(errors="replace").splitlines():
             if '"level":"error"' in line or '"level":"critical"' in line:
                 count += 1
+                try:
+                    record = json.loads(line)
+                    last = (record.get("exc") or "").strip().splitlines()[-1:] or [""]
+                    print(f"   {path.name}: {record.get('event')} {last[0][:200]}")
+                except ValueError:
+                    print(f"   {path.name}: {line[:200]}")
     return count
 
 

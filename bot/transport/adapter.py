@@ -32,8 +32,8 @@ class ReplyLedger(Protocol):
     skip: int
     sent: int
 
-    def accepted(self) -> Awaitable[None] | None:
-        """Called after each accepted reply (`sent` already counts it); may return a write to await."""
+    def accepted(self) -> None:
+        """Called after each accepted reply (`sent` already counts it): note it where a replay finds it."""
         ...
 
 
@@ -69,9 +69,7 @@ class GuidanceCloudAdapter(CloudAdapter):
                 continue
             responses += await super().send_activities(context, [activity])
             ledger.sent += 1
-            written = ledger.accepted()
-            if written is not None:
-                await written
+            ledger.accepted()
         return responses
 
     def _create_turn_context(self, activity: Activity, *args: Any) -> TurnContext:

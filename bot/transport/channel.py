@@ -363,11 +363,10 @@ class _DeferredTurn:
     skip: int = 0
     sent: int = 0
 
-    def accepted(self) -> Awaitable[None] | None:
+    def accepted(self) -> None:
         # Without a row yet, the count goes into the row when it is written (ChannelGateway.process).
         if self.entry_id is not None and self.journal is not None:
             self.journal.note_sent(self.entry_id, self.sent)
-        return None
 
 
 def _age_seconds(received_at: datetime | None, now: datetime) -> float:
