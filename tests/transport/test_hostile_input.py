@@ -5,6 +5,7 @@ Each gets a 4xx (or the turn simply runs), never a 5xx, and never an error-level
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -235,3 +236,35 @@ async def test_a_token_whose_alg_is_not_a_string_gets_401(
     )
     assert response.status == 401
     assert metadata_calls == []
+
+
+async def test_fetching_the_signing_keys_does_not_block_the_service(
+    authed_client: TestClient, connector: LocalConnector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """botbuilder fetched them with `requests` on the event loop, without a timeout: a black-holed
+    login endpoint froze every request. The fetch runs in a thread now, with a time limit."""
+    timeouts: list[Any] = []
+
+    def slow_and_failing(url: str, *args: Any, **kwargs: Any) -> None:
+        timeouts.append(kwargs.get("timeout"))
+        time.sleep(1.0)
+        raise requests.ConnectTimeout(f"no answer from {url}")
+
+    monkeypatch.setattr(jwt_token_extractor.requests, "get", slow_and_failing)
+    monkeypatch.setattr(jwt_token_extractor.JwtTokenExtractor, "metadataCache", {})
+    forged = asyncio.ensure_future(
+        authed_client.post(
+            "/api/messages",
+            json=message(connector.url),
+            headers={"Authorization": f"Bearer {self_signed_rs256_token()}"},
+        )
+    )
+    await asyncio.sleep(0.2)
+    started = time.monotonic()
+    health = await authed_client.get("/healthz")
+    assert health.status == 200
+    assert time.monotonic() - started < 0.5
+    assert not forged.done()
+    assert (await forged).status == 503
+    assert timeouts
+    assert all(isinstance(t, int | float) and t > 0 for t in timeouts)
