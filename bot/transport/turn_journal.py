@@ -183,6 +183,7 @@ class TurnJournal:
         self._flush_task: asyncio.Task[None] | None = None
         self._sent: dict[int, int] = {}  # replies accepted, by row, not yet written
         self._sent_task: asyncio.Task[None] | None = None
+        self._flushing = asyncio.Lock()
 
     async def add(
         self, conversation_key: str, body: str, auth: dict[str, Any], *, replies_sent: int = 0, claimed: bool = True
@@ -244,7 +245,15 @@ class TurnJournal:
         await self.flush()
 
     async def flush(self) -> None:
-        """Write the batch now: remove the rows of finished turns, record the replies of running ones."""
+        """Write the batch now: remove the rows of finished turns, record the replies of running ones.
+
+        One batch at a time: a flush that finds another under way waits for it, so that when it
+        returns, everything queued before it is written.
+        """
+        async with self._flushing:
+            await self._flush_queued()
+
+    async def _flush_queued(self) -> None:
         while self._done or self._sent:
             ids, self._done = self._done, []
             sent, self._sent = self._sent, {}

@@ -354,3 +354,25 @@ async def test_a_replay_skips_the_replies_already_recorded_as_sent(
     replies = connector.activities()
     assert len(replies) == 2  # the card and the next steps; the intro is not sent again
     assert all("Förhandsgranskning" not in (r.get("text") or "") for r in replies)
+
+
+async def test_a_flush_returns_only_when_a_batch_already_under_way_is_written(
+    database: Database, clock: ManualClock
+) -> None:
+    """The batch timer may have taken the finished rows a moment before: flush() waits for that write."""
+    journal = TurnJournal(database, clock, owner="me", lease=LEASE)
+    entry = await journal.add("msteams/c", json.dumps({"type": "message"}), anonymous_auth())
+    write = journal._write_batch
+
+    async def slow(ids: list[int], sent: dict[int, int]) -> None:
+        await asyncio.sleep(0.2)
+        await write(ids, sent)
+
+    journal._write_batch = slow  # type: ignore[method-assign]
+    journal.done(entry)
+    under_way = asyncio.ensure_future(journal.flush())
+    await asyncio.sleep(0.05)
+    await journal.flush()
+    assert await journal.pending() == 0
+    await under_way
+    await journal.close()
