@@ -106,6 +106,7 @@ def build_services(
         timezone=settings.timezone,
         features=features,
         default_language=settings.default_language,
+        on_refused=broadcast.refused,
     )
     return Services(
         settings=settings,

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
 import logging
+import socket
 import sys
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -83,11 +85,42 @@ def serve(settings: Settings) -> int:
 
     from bot.app import create_app
 
+    busy = port_in_use(settings.host, settings.port)
+    if busy:
+        print(busy, file=sys.stderr)
+        return 1
     configure_logging(settings.log_level)
     app = create_app(settings)  # validates content first: refuses to start on an error
     log.info("starting", extra={"host": settings.host, "port": settings.port, "local_mode": settings.local_mode})
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None, loop=new_event_loop())
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None, loop=new_event_loop())
+    except OSError as exc:  # taken between the check above and the bind
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        print(_busy_line(settings.host, settings.port, exc), file=sys.stderr)
+        return 1
     return 0
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """One line naming the port when it cannot be bound (as aiohttp binds it), else None."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError:
+        return None  # aiohttp reports a bad host itself
+    for family, kind, proto, _, address in infos:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                    return _busy_line(host, port, exc)
+    return None
+
+
+def _busy_line(host: str, port: int, exc: OSError) -> str:
+    return f"cannot listen on {host}:{port}: port {port} is {'already in use' if exc.errno == errno.EADDRINUSE else 'not allowed'} (set PORT to another port)"
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

@@ -90,6 +90,9 @@ class Settings:
     defer_turns: bool = False
     turn_lease_seconds: float = 120.0  # TURN_LEASE_SECONDS: after this a journaled turn is replayed
     ack_wait_ms: float = 20.0  # ACK_WAIT_MS: how long a turn may run before the answer (then it is journaled)
+    # REPLY_DEADLINE_SECONDS: an acknowledged message's replies are retried (Retry-After, backoff) until delivered
+    # or this long after the message arrived; then dropped with a warning naming the conversation.
+    reply_deadline_seconds: float = 6 * 3600.0
 
     @property
     def local_mode(self) -> bool:
@@ -147,6 +150,7 @@ class Settings:
             defer_turns=flag("DEFER_TURNS", "defer_turns"),
             turn_lease_seconds=float(number("TURN_LEASE_SECONDS", "turn_lease_seconds")),
             ack_wait_ms=float(number("ACK_WAIT_MS", "ack_wait_ms")),
+            reply_deadline_seconds=float(number("REPLY_DEADLINE_SECONDS", "reply_deadline_seconds")),
         )
         if app_type == "SingleTenant" and settings.app_id and not settings.app_tenant_id:
             raise ConfigError("MicrosoftAppTenantId is required when MicrosoftAppType is SingleTenant")
@@ -158,6 +162,8 @@ class Settings:
             raise ConfigError(f"DEFAULT_LANGUAGE must be sv or en, got {settings.default_language!r}")
         if settings.turn_lease_seconds <= 0:
             raise ConfigError("TURN_LEASE_SECONDS must be positive")
+        if settings.reply_deadline_seconds <= 0:
+            raise ConfigError("REPLY_DEADLINE_SECONDS must be positive")
         if not 0 <= settings.ack_wait_ms <= 10_000:
             raise ConfigError("ACK_WAIT_MS must be between 0 and 10000")
         if not 0 < settings.port < 65536:

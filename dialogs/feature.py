@@ -93,7 +93,7 @@ class WalkthroughFeature(FeatureBase):
         if value.get("action") != ACTION:
             return False
         lang = value["lang"] if value.get("lang") in ("sv", "en") else lang
-        op = value.get("op")
+        op = value.get("op") if isinstance(value.get("op"), str) else None
         walkthrough = self.catalog.get(str(value.get("walkthrough")))
         if op == "start" and walkthrough:
             await self.start(turn, walkthrough, lang)

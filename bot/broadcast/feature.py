@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from botbuilder.core import MessageFactory, TurnContext
 
-from bot.broadcast.audit import Actor
+from bot.broadcast.audit import Actor, AuditEntry, AuditLog
 from bot.broadcast.cards import (
     ACTION_EDIT,
     ACTION_PREVIEW,
@@ -64,6 +64,8 @@ log = logging.getLogger(__name__)
 
 PRIVILEGED = frozenset({HR, MANAGER, AMBASSADOR})  # may subscribe a channel
 MANAGING = frozenset({HR, AMBASSADOR})  # may list and cancel reminders
+AUDIT_SHOWN = 20  # entries "granskningslogg" shows
+AUDIT_MAX = 200  # at most, when HR asks for more
 
 
 def _aad(turn: TurnContext) -> str | None:
@@ -107,6 +109,7 @@ class BroadcastFeature(FeatureBase):
             overall=parse_limits(settings.teams_limits_overall, "TEAMS_LIMITS_OVERALL"),
         )
         self.limiter = RateLimiter(self.limits)
+        self.audit = AuditLog(db, clock)
 
     # ---- workers and lifetime -------------------------------------------------------------
 
@@ -273,6 +276,15 @@ class BroadcastFeature(FeatureBase):
                 audience=PRIVILEGED,
             ),
             c(
+                "audit_log",
+                ("granskningslogg", "visa granskningslogg", "granskningsloggen"),
+                ("audit log", "show audit log"),
+                ("visar de senaste posterna i granskningsloggen", "shows the latest audit log entries"),
+                self._cmd_audit_log,
+                role=HR,
+                takes_args=True,
+            ),
+            c(
                 "reminder_templates",
                 ("påminnelsemallar", "paminnelsemallar"),
                 ("reminder templates",),
@@ -289,11 +301,12 @@ class BroadcastFeature(FeatureBase):
     async def on_submit(self, turn: TurnContext, value: dict[str, Any], lang: str) -> bool:
         await self.registry.record(turn.activity)
         action = value.get("action")
-        if action not in ACTIONS:
+        if not isinstance(action, str) or action not in ACTIONS:
             return False
         # The card's own language: a submit carries no text to tell it from.
         lang = value["lang"] if value.get("lang") in ("sv", "en") else lang
         if HR not in self.roles.roles_of(_aad(turn)):
+            await self.refused(turn, "submit", str(action), "role hr required")
             await turn.send_activity(t("not_allowed", lang, role="HR"))
             return True
         report_id = value.get("report_id")
@@ -317,6 +330,10 @@ class BroadcastFeature(FeatureBase):
     async def on_removed(self, turn: TurnContext) -> None:
         gone = await self.registry.removed(turn.activity)
         log.info("bot removed", extra={"conversations": gone})
+
+    async def refused(self, turn: TurnContext, action: str, subject: str, reason: str) -> None:
+        """Audit a refused privileged action (also called by the bot for commands refused for their role)."""
+        await self.audit.refused(self._actor(turn), action, subject, reason)
 
     # ---- helpers --------------------------------------------------------------------------
 
@@ -350,6 +367,10 @@ class BroadcastFeature(FeatureBase):
 
     async def _subscription(self, turn: TurnContext, call: CommandCall, subscribe: bool) -> None:
         if not self.roles.roles_of(_aad(turn)) & {HR, MANAGER, AMBASSADOR}:
+            subject = f"conversation:{self._conversation_id(turn) or '-'}"
+            await self.refused(
+                turn, "subscribe" if subscribe else "unsubscribe", subject, "role hr, manager or ambassador required"
+            )
             await self._say(turn, bt("lb_subscribe_roles", call.lang))
             return
         conversation = turn.activity.conversation
@@ -523,10 +544,13 @@ class BroadcastFeature(FeatureBase):
             await self._say(turn, self._syntax_help(lang, error.key, error.detail, my_ids))
             return
         if request.unit_id is not None and request.unit_id not in my_ids:
+            await self.refused(turn, "reminder", f"unit:{request.unit_id}", "not an ambassador of the unit")
             await self._say(turn, bt("rem_not_your_unit", lang, units=", ".join(my_ids) or "–"))
             return
         if request.unit_id is None and len(mine) != 1:
             key = "rem_pick_unit" if mine else "rem_not_your_unit"
+            if not mine:
+                await self.refused(turn, "reminder", "unit:-", "an ambassador of no unit")
             await self._say(turn, bt(key, lang, units=", ".join(my_ids) or "–", first=my_ids[0] if my_ids else ""))
             return
         unit = self.content.units[request.unit_id or my_ids[0]]
@@ -671,6 +695,7 @@ class BroadcastFeature(FeatureBase):
     async def _cmd_list(self, turn: TurnContext, call: CommandCall) -> None:
         is_hr, is_ambassador = self._may_manage(turn)
         if not (is_hr or is_ambassador):
+            await self.refused(turn, "list", "reminders", "role hr or ambassador required")
             await self._say(turn, bt("rem_roles", call.lang))
             return
         found = await self.reminders.active(None if is_hr else _aad(turn))
@@ -692,10 +717,12 @@ class BroadcastFeature(FeatureBase):
 
     async def _cmd_cancel(self, turn: TurnContext, call: CommandCall) -> None:
         is_hr, is_ambassador = self._may_manage(turn)
+        raw = call.args.strip().lstrip("#").split(" ")[0]
         if not (is_hr or is_ambassador):
+            subject = f"reminder:{raw[:20]}" if raw else "reminder:-"
+            await self.refused(turn, "cancel", subject, "role hr or ambassador required")
             await self._say(turn, bt("rem_roles", call.lang))
             return
-        raw = call.args.strip().lstrip("#").split(" ")[0]
         if not raw.isdigit():
             await self._say(turn, bt("rem_cancel_usage", call.lang))
             return
@@ -705,6 +732,7 @@ class BroadcastFeature(FeatureBase):
             await self._say(turn, bt("rem_cancel_not_found", call.lang, id=reminder_id))
             return
         if not is_hr and reminder.author_aad != _aad(turn):
+            await self.refused(turn, "cancel", f"reminder:{reminder_id}", "not the author")
             await self._say(turn, bt("rem_cancel_not_yours", call.lang, id=reminder_id))
             return
         if not await self.reminders.cancel(reminder_id, self._actor(turn), self.clock.now()):
@@ -721,6 +749,35 @@ class BroadcastFeature(FeatureBase):
         for template in self.content.templates.values():
             lines.append(f"- **{template.id}** – {template.title.get(call.lang)}")
         await self._say(turn, "\n".join(lines))
+
+    # ---- the audit log --------------------------------------------------------------------
+
+    async def _cmd_audit_log(self, turn: TurnContext, call: CommandCall) -> None:
+        """HR reads the newest entries (`granskningslogg 50` for more); the reading is audited too."""
+        raw = call.args.strip()
+        limit = min(int(raw), AUDIT_MAX) if raw.isdigit() and int(raw) > 0 else AUDIT_SHOWN
+        entries = await self.audit.latest(limit)
+        await self.audit.record(self._actor(turn), "audit_read", "audit_log", outcome="done", count=len(entries))
+        if not entries:
+            await self._say(turn, bt("audit_empty", call.lang))
+            return
+        lines = [bt("audit_head", call.lang, count=len(entries))]
+        lines += [self._audit_line(entry, call.lang) for entry in entries]
+        await self._say(turn, "\n".join(lines))
+
+    def _audit_line(self, entry: AuditEntry, lang: str) -> str:
+        when = (
+            entry.at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M") if entry.at.tzinfo else f"{entry.at:%Y-%m-%d %H:%M}"
+        )
+        who = entry.actor_name or "–"
+        if entry.actor_aad:
+            who = f"{who} ({entry.actor_aad})"
+        outcome = entry.detail.get("outcome")
+        result = bt("audit_refused" if outcome == "refused" else "audit_done", lang)
+        reason = entry.detail.get("reason")
+        count = f" · {entry.target_count}" if entry.target_count is not None else ""
+        why = f" ({reason})" if outcome == "refused" and reason else ""
+        return f"- {when} · {who} · **{entry.action}** {entry.subject}{count} · {result}{why}"
 
 
 def _as_sent(value: dict[str, Any], content: BroadcastContent) -> ReportInput:

@@ -154,8 +154,15 @@ def report_from_form(value: dict[str, Any], sections: Sequence[Section], default
     return _build(values, sections, default_week)
 
 
+def _within_limit(text: str, field: str) -> str:
+    """A field's text, refused when longer than a card can carry (it used to be cut without a word)."""
+    if len(text) > MAX_FIELD:
+        raise ReportProblem("lb_too_long", field=field, length=str(len(text)), limit=f"{MAX_FIELD:,}".replace(",", " "))
+    return text
+
+
 def _build(values: dict[str, str], sections: Sequence[Section], default_week: str) -> ReportInput:
-    summary = values.get("summary", "").strip()
+    summary = _within_limit(values.get("summary", "").strip(), "sammanfattning / summary")
     if not summary:
         raise ReportProblem("lb_missing_summary")
     mode = parse_mode(values["mode"]) if values.get("mode", "").strip() else ORDINARY
@@ -166,8 +173,8 @@ def _build(values: dict[str, str], sections: Sequence[Section], default_week: st
         if section.required and not text:
             raise ReportProblem("lb_missing_section", section=section.title.sv, section_en=section.title.en)
         if text:
-            texts[section.id] = text[:MAX_FIELD]
-    return ReportInput(week=week, mode=mode, summary=summary[:MAX_FIELD], sections=texts)
+            texts[section.id] = _within_limit(text, f"{section.title.sv} / {section.title.en}")
+    return ReportInput(week=week, mode=mode, summary=summary, sections=texts)
 
 
 def _report(row: Any) -> Report:

@@ -66,6 +66,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": 'Jag förstod inte raden "{line}". Börja varje fält med dess namn och ett kolon.',
         "en": 'I did not understand the line "{line}". Start each field with its name and a colon.',
     },
+    "lb_too_long": {
+        "sv": "Fältet ”{field}” är {length} tecken långt; högst {limit} tecken får plats. Korta det och skicka igen – inget har sparats.",
+        "en": "The field “{field}” is {length} characters long; at most {limit} fit. Shorten it and send again – nothing was saved.",
+    },
     "lb_missing_summary": {
         "sv": "Lägesbilden behöver en sammanfattning.",
         "en": "The situation report needs a summary.",
@@ -318,6 +322,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "Påminnelse #{id} är inte din. Bara den som skapade den, eller HR, kan ta bort den.",
         "en": "Reminder #{id} is not yours. Only its author, or HR, can cancel it.",
     },
+    "audit_head": {
+        "sv": "**Granskningslogg**, de {count} senaste posterna (nyast först):",
+        "en": "**Audit log**, the latest {count} entries (newest first):",
+    },
+    "audit_empty": {"sv": "Granskningsloggen är tom.", "en": "The audit log is empty."},
+    "audit_refused": {"sv": "nekad", "en": "refused"},
+    "audit_done": {"sv": "utförd", "en": "done"},
     "rem_roles": {
         "sv": "Det kommandot får bara ambassadörer och HR använda. Kontakta HR om du behöver behörighet.",
         "en": "Only ambassadors and HR may use that command. Contact HR if you need access.",

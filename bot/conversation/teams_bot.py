@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from botbuilder.core import ActivityHandler, ConversationState, InvokeResponse, MessageFactory, TurnContext, UserState
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Mention
+from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, ChannelAccount
 
 from bot.clock import Clock
 from bot.conversation.cards import answer_activity, update_card
@@ -20,12 +21,19 @@ from bot.conversation.commands import Command, CommandCall, CommandTable, normal
 from bot.conversation.features import Feature
 from bot.conversation.feedback import FeedbackRepository
 from bot.conversation.language import Lang, detect_language, locale_language
+from bot.conversation.mentions import is_mentioned, strip_mentions
 from bot.conversation.roles import RoleDirectory
 from bot.conversation.texts import t
 from bot.knowledge import KnowledgeBase
 from bot.storage.kv_store import SqlStorage
+from bot.transport.http_sender import TtlCache
 
 log = logging.getLogger(__name__)
+
+RefusalHook = Callable[[TurnContext, str, str, str], Awaitable[None]]
+
+OWN_POSTS_KEPT = 10_000
+OWN_POSTS_TTL = 7 * 24 * 3600.0  # seconds
 
 ROLE_NAMES = {
     "hr": {"sv": "HR", "en": "HR"},
@@ -50,6 +58,7 @@ class GuidanceBot(TeamsActivityHandler):
         timezone: str = "Europe/Stockholm",
         features: Sequence[Feature] = (),
         default_language: Lang = "sv",
+        on_refused: RefusalHook | None = None,
     ) -> None:
         self.knowledge = knowledge
         self.storage = storage
@@ -61,10 +70,14 @@ class GuidanceBot(TeamsActivityHandler):
         self.tz = ZoneInfo(timezone)
         self.features = list(features)
         self.default_language = default_language
+        # Where a command refused for its role is recorded (the audit log); (turn, action, subject, reason).
+        self.on_refused = on_refused
         self._last_suggestions = user_state.create_property("last_suggestions")
         # The language of each conversation this user is in, so that a click, a card submit or a
         # message without words ("2") is answered in the language the conversation is already in.
         self._languages = user_state.create_property("languages")
+        # Ids of the bot's recent posts in channels and group chats (per replica): a reply to one is a click.
+        self._own_posts: TtlCache[str, bool] = TtlCache(OWN_POSTS_KEPT, OWN_POSTS_TTL)
         self.commands = CommandTable()
         for command in self._own_commands():
             self.commands.add(command)
@@ -93,22 +106,37 @@ class GuidanceBot(TeamsActivityHandler):
         finally:
             if token is not None:
                 self.storage.end_read_ahead(token)
+            # The channel-post wrapper of on_message_activity refers to the context: no cycle is left behind.
+            turn_context.__dict__.pop("send_activities", None)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
-        """Invokes we do not handle get 400 with a reason, not botbuilder's 501."""
-        response = await super().on_invoke_activity(turn_context)
+        """Invokes we do not handle, or cannot read, get 400 with a reason (JSON), never a 5xx.
+
+        botbuilder answers an unknown name with 501, a malformed `adaptiveCard/action` with a body
+        holding an exception object, and raises for Teams invokes whose value it cannot read.
+        """
+        name = str(turn_context.activity.name)[:100]
+        try:
+            response = await super().on_invoke_activity(turn_context)
+        except Exception as exc:  # noqa: BLE001 - bad input: a warning without the stack
+            log.warning("invoke not readable", extra={"invoke_name": name, "error": type(exc).__name__})
+            return InvokeResponse(status=HTTPStatus.BAD_REQUEST, body={"error": "invoke could not be read"})
         if response is not None and response.status == HTTPStatus.NOT_IMPLEMENTED:
-            log.info("unsupported invoke", extra={"name": str(turn_context.activity.name)[:100]})
+            log.info("unsupported invoke", extra={"invoke_name": name})
             return InvokeResponse(status=HTTPStatus.BAD_REQUEST, body={"error": "unsupported invoke"})
+        if response is not None and isinstance(response.body, AdaptiveCardInvokeResponse):
+            return InvokeResponse(status=response.status, body=_plain_card_invoke_body(response.body))
         return response
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        # 1. In channels and group chats we speak only when spoken to.
-        if self._needs_mention(turn_context) and not self._is_mentioned(turn_context):
-            return
-        text = (TurnContext.remove_recipient_mention(activity) or "").strip()
-        text = text.replace("\xa0", " ").strip()
+        # 1. In channels and group chats we speak only when spoken to, or when our own card was clicked.
+        if self._needs_mention(turn_context):
+            if not (is_mentioned(activity) or self._is_card_click(activity)):
+                return
+            # The posts' ids come back from the connector; the per-turn wrapper goes when the turn ends (on_turn).
+            turn_context.send_activities = partial(self._send_and_remember, turn_context.send_activities)
+        text = strip_mentions(activity).replace("\xa0", " ").strip()
         # The content's own vocabulary tells Swedish from English best, then cheap markers; a message
         # without either (a click, "2") keeps the conversation's language (see conversation_language).
         typed = (self.knowledge.detect_language(text) or detect_language(text)) if text else None
@@ -374,6 +402,8 @@ class GuidanceBot(TeamsActivityHandler):
         if required and required not in self.user_roles(turn_context):
             role = ROLE_NAMES.get(required, {}).get(call.lang, required)
             log.info("command refused", extra={"command": call.command.key, "role": required})
+            if self.on_refused is not None:
+                await self.on_refused(turn_context, "command", call.command.key, f"role {required} required")
             await turn_context.send_activity(t("not_allowed", call.lang, role=role))
             return
         await call.command.handler(turn_context, call)
@@ -465,19 +495,36 @@ class GuidanceBot(TeamsActivityHandler):
         )
         return conversation_type in ("channel", "groupChat")
 
-    @staticmethod
-    def _is_mentioned(turn_context: TurnContext) -> bool:
-        activity = turn_context.activity
-        recipient_id = activity.recipient.id if activity.recipient else None
-        for entity in TurnContext.get_mentions(activity):
-            if isinstance(entity, Mention):
-                mentioned_id = entity.mentioned.id if entity.mentioned else None
-            else:  # a generic Entity keeps the mention's fields in additional_properties
-                mentioned = (getattr(entity, "additional_properties", None) or {}).get("mentioned")
-                mentioned_id = mentioned.get("id") if isinstance(mentioned, dict) else None
-            if mentioned_id is not None and mentioned_id == recipient_id:
-                return True
-        return False
+    def _is_card_click(self, activity: Activity) -> bool:
+        """A click on one of the bot's own cards, which Teams sends without an @mention.
+
+        A card submit carries a `value` (only the bot's own cards post one to it); an imBack or
+        messageBack answers in the thread of the bot's post, so its `replyToId` is one we sent.
+        """
+        if isinstance(activity.value, dict):
+            return True
+        reply_to = activity.reply_to_id
+        return isinstance(reply_to, str) and self._own_posts.get(reply_to) is not None
+
+    async def _send_and_remember(
+        self, send: Callable[[list[Activity]], Awaitable[list[Any]]], activities: list[Activity]
+    ) -> list[Any]:
+        """Send, and note the ids of what was posted in a channel, so that clicks on it are recognised."""
+        responses = await send(activities)
+        for response in responses or ():
+            posted = getattr(response, "id", None)
+            if isinstance(posted, str) and posted:
+                self._own_posts.put(posted, True)
+        return responses
+
+
+def _plain_card_invoke_body(response: AdaptiveCardInvokeResponse) -> dict[str, Any]:
+    """An adaptive card invoke answer as JSON; botbuilder puts its error in an Exception object."""
+    value = response.value
+    if isinstance(value, Exception):
+        code, message = ([*map(str, value.args), "", ""])[:2]
+        value = {"code": code or "BadRequest", "message": message}
+    return {"statusCode": response.status_code, "type": response.type, "value": value}
 
 
 def _base_conversation(turn_context: TurnContext) -> str:

@@ -201,6 +201,8 @@ turn_journal = Table(
     Column("claimed_by", String(64), nullable=False),
     Column("claim_expires_at", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    # Replies the connector accepted so far: a replay skips that many (added after the table; see database.py).
+    Column("replies_sent", Integer, nullable=False, default=0, server_default="0"),
     Index("ix_turn_journal_claim", "claim_expires_at"),
 )
 

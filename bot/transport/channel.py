@@ -15,16 +15,25 @@ channel's request open. A turn still running at that moment is first written to 
 (bot/transport/turn_journal.py), so a crash after the answer does not lose the message (the journal replays
 it); a turn that finished in time needs no row. Invokes and expectReplies still answer in the
 request, and authentication happens before any answer.
+
+A deferred turn's replies are owed until delivered: they are retried (Retry-After, backoff) until
+REPLY_DEADLINE_SECONDS after the message arrived, while the replica renews the turn's journal claim,
+and each reply the connector accepted is recorded in the journal, so that a replay after a crash
+sends only what was not accepted yet. A reply to a conversation that is gone (403/404), or whose
+deadline passed, is dropped with a warning that names the conversation.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.invoke_response import InvokeResponse
@@ -32,10 +41,10 @@ from botbuilder.schema import Activity, ActivityTypes, ConversationReference, De
 from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
 
 from bot.config import Settings
-from bot.transport.adapter import GuidanceCloudAdapter
+from bot.transport.adapter import GuidanceCloudAdapter, current_ledger
 from bot.transport.connector_pool import ConnectorPool
 from bot.transport.fast_auth import PooledBotFrameworkAuthentication
-from bot.transport.http_sender import no_retries
+from bot.transport.http_sender import no_retries, owe_replies_until, parse_retry_after, reply_deadline_passed
 from bot.transport.turn_journal import JournaledTurn, TurnJournal, auth_record, restore_auth
 
 log = logging.getLogger(__name__)
@@ -66,19 +75,11 @@ class DeliveryError(Exception):
         response = getattr(exc, "response", None)
         status = getattr(response, "status_code", None) or getattr(response, "status", None)
         headers = getattr(response, "headers", None) or {}
-        retry_after = _parse_retry_after(headers.get("Retry-After") if hasattr(headers, "get") else None)
+        raw = headers.get("Retry-After") if hasattr(headers, "get") else None
+        retry_after = parse_retry_after(str(raw)) if raw is not None else None
         if isinstance(status, int):
             return cls(status, type(exc).__name__, retry_after)
         return cls(None, f"{type(exc).__name__}: {str(exc)[:200]}")
-
-
-def _parse_retry_after(value: object) -> float | None:
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(str(value)))
-    except ValueError:
-        return None
 
 
 class ChannelGateway:
@@ -109,6 +110,9 @@ class ChannelGateway:
         self.turns = DeferredTurns()
         self._in_flight: set[int] = set()  # journal rows whose turns were accepted and not finished
         self._recovery: asyncio.Task[None] | None = None
+        self._renewer: asyncio.Task[None] | None = None
+        self._wake_recovery: asyncio.Event | None = None
+        self.reply_deadline = settings.reply_deadline_seconds
 
     async def close(self, drain_timeout: float = 10.0) -> None:
         """Stop replaying, finish deferred turns, hand unfinished ones back, release the HTTP session."""
@@ -117,6 +121,10 @@ class ChannelGateway:
             await asyncio.gather(self._recovery, return_exceptions=True)
             self._recovery = None
         await self.turns.drain(drain_timeout)
+        if self._renewer is not None:
+            self._renewer.cancel()
+            await asyncio.gather(self._renewer, return_exceptions=True)
+            self._renewer = None
         if self.journal is not None:
             try:
                 await self.journal.release(sorted(self._in_flight))
@@ -137,8 +145,13 @@ class ChannelGateway:
         # The same authentication the adapter would run, before the channel gets its answer.
         result = await self.auth.authenticate_request(activity, auth_header)
         key = _conversation_key(activity)
-        turn = _DeferredTurn()
-        task = await self.turns.submit(key, lambda: self._run_deferred(turn, result, activity, logic))
+        if self.turns.full():
+            # No room to run it now: written down for the next sweep (of any replica), then acknowledged.
+            await self._journal_for_later(key, activity, body, result)
+            return None
+        turn = _DeferredTurn(self.journal)
+        deadline = time.monotonic() + self.reply_deadline
+        task = await self.turns.submit(key, lambda: self._run_deferred(turn, result, activity, logic, deadline))
         # A quick turn (the usual case) finishes within ACK_WAIT_MS: the channel hears back when it is
         # done, as without deferral, and nothing needs writing down.
         if self.ack_wait > 0:
@@ -148,8 +161,9 @@ class ChannelGateway:
         # One that waits longer (on a slow Bot Connector, say) carries on after the answer, so it is
         # written down first: a crash after the answer must not lose it.
         raw = body.decode("utf-8") if body is not None else json.dumps(activity.serialize())
+        written = turn.sent
         try:
-            entry_id = await self.journal.add(key, raw, auth_record(result))
+            entry_id = await self.journal.add(key, raw, auth_record(result), replies_sent=written)
         except Exception:  # without a journal row, answer only after the turn
             log.exception("turn journal unavailable; the turn runs before the answer")
             await asyncio.wait({task})
@@ -159,12 +173,33 @@ class ChannelGateway:
         else:
             turn.entry_id = entry_id
             self._in_flight.add(entry_id)
+            if turn.sent > written:  # a reply was accepted while the row was being written
+                self.journal.note_sent(entry_id, turn.sent)
         return None
 
+    async def _journal_for_later(
+        self, key: str, activity: Activity, body: bytes | None, result: AuthenticateRequestResult
+    ) -> None:
+        assert self.journal is not None
+        raw = body.decode("utf-8") if body is not None else json.dumps(activity.serialize())
+        await self.journal.add(key, raw, auth_record(result), claimed=False)
+        log.info("turn journaled for later", extra={"pending": len(self.turns)})
+        if self._wake_recovery is not None:
+            self._wake_recovery.set()
+
     async def _run_deferred(
-        self, turn: _DeferredTurn, result: AuthenticateRequestResult, activity: Activity, logic: TurnLogic
+        self,
+        turn: _DeferredTurn,
+        result: AuthenticateRequestResult,
+        activity: Activity,
+        logic: TurnLogic,
+        deadline: float,
     ) -> None:
         try:
+            # This runs in the turn's own task (DeferredTurns): what is set here is the turn's alone.
+            # Replies are owed until the deadline; the ledger counts (and records) what was accepted.
+            owe_replies_until(deadline)
+            current_ledger.set(turn)
             await self.adapter.process_activity(result, activity, logic)
         except Exception:  # on_turn_error has told the user; a replay would repeat it
             log.exception("deferred turn failed", extra={"journal_id": turn.entry_id})
@@ -177,18 +212,41 @@ class ChannelGateway:
                 self.journal.done(turn.entry_id)
 
     def start_recovery(self, logic: TurnLogic, interval: float = 15.0) -> None:
-        """Replay journaled turns whose claims ran out: now, then every `interval` seconds."""
+        """Replay journaled turns whose claims ran out: now, then every `interval` seconds; and keep
+        renewing the claims of this replica's running turns."""
         if self.defer_turns and self._recovery is None:
-            self._recovery = asyncio.get_running_loop().create_task(self._recover_forever(logic, interval))
+            loop = asyncio.get_running_loop()
+            self._wake_recovery = asyncio.Event()
+            self._recovery = loop.create_task(self._recover_forever(logic, interval))
+            self._renewer = loop.create_task(self._renew_forever())
 
     async def _recover_forever(self, logic: TurnLogic, interval: float) -> None:
+        assert self._wake_recovery is not None
         while True:
             try:
                 while await self.recover(logic):
                     pass
             except Exception:  # the next sweep tries again
                 log.exception("turn journal sweep failed")
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake_recovery.wait(), interval)
+            self._wake_recovery.clear()
+
+    async def _renew_forever(self) -> None:
+        """Renew at a third of the lease: a running turn's claim never runs out while this replica lives."""
+        assert self.journal is not None
+        every = self.journal.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.renew_claims()
+            except Exception:  # noqa: BLE001 - tried again in a moment; the lease is three times as long
+                log.warning("turn journal claims not renewed", extra={"count": len(self._in_flight)})
+
+    async def renew_claims(self) -> None:
+        """Extend the claims on the journal rows of the turns this replica is running."""
+        if self.journal is not None and self._in_flight:
+            await self.journal.renew(sorted(self._in_flight))
 
     async def recover(self, logic: TurnLogic) -> int:
         """Claim and run journaled turns whose claims ran out; returns how many were claimed."""
@@ -196,6 +254,8 @@ class ChannelGateway:
             return 0
         claimed = await self.journal.claim_expired()
         for turn in claimed:
+            if turn.id in self._in_flight:  # our own running turn, whose claim was not renewed in time
+                continue
             await self._replay(turn, logic)
         return len(claimed)
 
@@ -209,10 +269,17 @@ class ChannelGateway:
             log.exception("journaled turn unreadable; given up", extra={"journal_id": turn.id})
             self.journal.done(turn.id)
             return
-        log.warning("journaled turn replayed", extra={"journal_id": turn.id, "attempt": turn.attempts})
+        log.warning(
+            "journaled turn replayed",
+            extra={"journal_id": turn.id, "attempt": turn.attempts, "replies_sent": turn.replies_sent},
+        )
         self._in_flight.add(turn.id)
-        replayed = _DeferredTurn(entry_id=turn.id)
-        await self.turns.submit(turn.conversation_key, lambda: self._run_deferred(replayed, result, activity, logic))
+        replayed = _DeferredTurn(self.journal, entry_id=turn.id, skip=turn.replies_sent)
+        # The deadline counts from the message's arrival, not from the replay.
+        deadline = time.monotonic() + self.reply_deadline - _age_seconds(turn.received_at, self.journal.clock.now())
+        await self.turns.submit(
+            turn.conversation_key, lambda: self._run_deferred(replayed, result, activity, logic, deadline)
+        )
 
     async def continue_conversation(self, reference: ConversationReference, logic: TurnLogic) -> None:
         """Run `logic` in an existing conversation (proactive messages)."""
@@ -251,6 +318,19 @@ class ChannelGateway:
 
     async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
         activity = turn_context.activity
+        status = getattr(getattr(error, "response", None), "status_code", None)
+        if status in (403, 404) or reply_deadline_passed():
+            # Not a fault of ours: the conversation is gone, or the connector did not take the reply in time.
+            log.warning(
+                "reply dropped",
+                extra={
+                    "reason": "conversation gone" if status in (403, 404) else "reply deadline passed",
+                    "status": status,
+                    "conversation": activity.conversation.id if activity.conversation else None,
+                    "activity_id": activity.id,
+                },
+            )
+            return
         log.error(
             "turn failed",
             exc_info=error,
@@ -270,10 +350,27 @@ class ChannelGateway:
 
 @dataclass
 class _DeferredTurn:
-    """A deferred turn's journal row, once it has one, and whether the turn is over."""
+    """A deferred turn's journal row, once it has one, whether the turn is over, and its replies.
 
+    It is the turn's ReplyLedger (bot/transport/adapter.py): `sent` counts the replies the connector
+    accepted (and `skip` those a run before a crash had sent); once the turn has a row, each one
+    is recorded in it at once.
+    """
+
+    journal: TurnJournal | None = field(default=None, repr=False)
     entry_id: int | None = None
     finished: bool = False
+    skip: int = 0
+    sent: int = 0
+
+    def accepted(self) -> None:
+        # Without a row yet, the count goes into the row when it is written (ChannelGateway.process).
+        if self.entry_id is not None and self.journal is not None:
+            self.journal.note_sent(self.entry_id, self.sent)
+
+
+def _age_seconds(received_at: datetime | None, now: datetime) -> float:
+    return max(0.0, (now - received_at).total_seconds()) if received_at is not None else 0.0
 
 
 def _conversation_key(activity: Activity) -> str:
@@ -301,6 +398,10 @@ class DeferredTurns:
 
     def __len__(self) -> int:
         return len(self._tasks)
+
+    def full(self) -> bool:
+        """Whether a submit would wait for a running turn to finish."""
+        return len(self._tasks) >= self.limit
 
     async def submit(self, key: str, run: Callable[[], Awaitable[object]]) -> asyncio.Task[None]:
         if self._slots is None:

@@ -9,12 +9,13 @@ from typing import Any
 from aiohttp import web
 from botbuilder.core import Bot, serializer_helper
 from botbuilder.schema import Activity
-from msrest.exceptions import DeserializationError
+from msrest.exceptions import DeserializationError, SerializationError
 from msrest.serialization import Model
 
 from bot.plain_json import load_json
 from bot.transport.activity_codec import activity_from_dict
 from bot.transport.channel import ChannelGateway
+from bot.transport.fast_auth import AuthUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,11 @@ def parse_activity(body: bytes) -> Activity | web.Response:
     conversation = payload.get("conversation")
     if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str):
         return _problem(400, "activity has no conversation id")
+    sender = payload.get("from")
+    if payload["type"] in ("message", "invoke") and not (
+        isinstance(sender, dict) and isinstance(sender.get("id"), str) and sender["id"]
+    ):
+        return _problem(400, "activity has no sender (from.id)")
     try:
         activity = activity_from_dict(payload)
     except (DeserializationError, TypeError, ValueError, AttributeError) as exc:
@@ -46,6 +52,16 @@ def parse_activity(body: bytes) -> Activity | web.Response:
     if not isinstance(activity.text, str | None) or not isinstance(activity.locale, str | None):
         return _problem(400, "activity has fields of the wrong type")
     return activity
+
+
+def _invoke_answer(status: int, body: object) -> web.Response:
+    """An invoke's answer as JSON; a body that cannot be written is reported, not turned into a 500."""
+    try:
+        payload = serializer_helper(body) if isinstance(body, Model) else body
+        return web.json_response(payload, status=status)
+    except (TypeError, ValueError, SerializationError) as exc:
+        log.warning("invoke answer not serialisable", extra={"status": status, "error": type(exc).__name__})
+        return web.json_response({"error": "invoke answer could not be written"}, status=status)
 
 
 def messages_handler(gateway: ChannelGateway, bot: Bot, max_body_bytes: int):
@@ -71,13 +87,16 @@ def messages_handler(gateway: ChannelGateway, bot: Bot, max_body_bytes: int):
             invoke_response = await gateway.process(auth_header, parsed, bot.on_turn, body)
         except PermissionError:
             return _problem(401, "missing or invalid Bot Framework token")
+        except AuthUnavailable as exc:
+            log.warning("token could not be checked", extra={"reason": str(exc)[:100]})
+            response = _problem(503, "the token cannot be checked now; try again later")
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         except Exception:
             log.exception("activity processing failed", extra={"activity_type": parsed.type})
             return _problem(500, "the bot failed to process the activity")
         if invoke_response:
-            body = invoke_response.body
-            payload = serializer_helper(body) if isinstance(body, Model) else body
-            return web.json_response(payload, status=invoke_response.status)
+            return _invoke_answer(invoke_response.status, invoke_response.body)
         return web.Response(status=201)
 
     return handle

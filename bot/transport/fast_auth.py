@@ -16,12 +16,15 @@ request passed those checks is cached:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import jwt
+import requests
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
 from botframework.connector.aio import ConnectorClient
@@ -32,6 +35,7 @@ from botframework.connector.auth import (
     ConnectorFactory,
     ServiceClientCredentialsFactory,
     UserTokenClient,
+    jwt_token_extractor,
 )
 from botframework.connector.auth._built_in_bot_framework_authentication import _BuiltinBotFrameworkAuthentication
 from botframework.connector.skills import BotFrameworkClient
@@ -46,6 +50,60 @@ log = logging.getLogger(__name__)
 # What botbuilder 4.17.1's _ConnectorFactoryImpl keeps; PooledConnectorFactory reads it so that the
 # pooled path asks for exactly the credentials the stock factory would.
 _FACTORY_FIELDS = ("_app_id", "_to_channel_from_bot_oauth_scope", "_login_endpoint", "_validate_authority")
+
+
+# Every token the Bot Framework issues to a bot is RS256; botbuilder allows no other algorithm.
+ALLOWED_ALGORITHMS = frozenset({"RS256"})
+KEYS_RETRY_AFTER = 30  # seconds a channel is asked to wait when the signing keys cannot be fetched
+
+
+KEYS_FETCH_TIMEOUT = 10.0  # seconds for each of the two requests that fetch the signing keys
+
+
+def _fetch_signing_keys(url: str) -> list[Any]:
+    """The OpenID metadata's signing keys, as botbuilder's _OpenIdMetadata._refresh reads them, with time limits."""
+    try:
+        metadata = requests.get(url, timeout=KEYS_FETCH_TIMEOUT)
+        metadata.raise_for_status()
+        keys = requests.get(metadata.json()["jwks_uri"], timeout=KEYS_FETCH_TIMEOUT)
+        keys.raise_for_status()
+        found = keys.json()["keys"]
+    except (ValueError, KeyError, TypeError) as exc:  # an unreadable document is as unavailable as none
+        raise requests.RequestException(f"signing keys unreadable: {type(exc).__name__}") from exc
+    if not isinstance(found, list):
+        raise requests.RequestException("signing keys unreadable: not a list")
+    return found
+
+
+async def _refresh_off_the_loop(self: Any) -> None:
+    self.keys = await asyncio.to_thread(_fetch_signing_keys, self.url)
+    self.last_updated = datetime.now()  # noqa: DTZ005 - botbuilder compares it with its own naive now()
+
+
+def fetch_signing_keys_off_the_loop() -> None:
+    """botbuilder 4.17.1 fetches the signing keys with blocking `requests` calls without a timeout on the
+    event loop, so an unreachable login endpoint froze every request; they run in a thread instead."""
+    jwt_token_extractor._OpenIdMetadata._refresh = _refresh_off_the_loop  # type: ignore[attr-defined]
+
+
+class AuthUnavailable(Exception):
+    """The request could not be checked now (the signing keys could not be fetched): answer 503."""
+
+    retry_after = KEYS_RETRY_AFTER
+
+
+def refuse_unless_rs256(auth_header: str) -> None:
+    """Refuse, before any network call, a header that is not a readable RS256 bearer JWT."""
+    scheme, _, token = auth_header.strip().partition(" ")
+    if scheme != "Bearer" or not token.strip():
+        raise PermissionError("Unauthorized Access. Not a bearer token")
+    try:
+        header = jwt.get_unverified_header(token.strip())
+    except jwt.PyJWTError as exc:
+        raise PermissionError(f"Unauthorized Access. Token could not be read: {type(exc).__name__}") from exc
+    algorithm = header.get("alg")
+    if not isinstance(algorithm, str) or algorithm not in ALLOWED_ALGORITHMS:
+        raise PermissionError("Unauthorized Access. Token signing algorithm not allowed")
 
 
 class CachingCredentialsFactory(ServiceClientCredentialsFactory):
@@ -127,6 +185,7 @@ class PooledBotFrameworkAuthentication(BotFrameworkAuthentication):
         """The stock ConfigurationBotFrameworkAuthentication for these settings, pooled."""
         from botbuilder.integration.aiohttp import ConfigurationServiceClientCredentialFactory
 
+        fetch_signing_keys_off_the_loop()
         configuration = settings.bot_framework_configuration()
         credentials_factory = CachingCredentialsFactory(ConfigurationServiceClientCredentialFactory(configuration))
         inner = ConfigurationBotFrameworkAuthentication(configuration, credentials_factory=credentials_factory)
@@ -145,12 +204,21 @@ class PooledBotFrameworkAuthentication(BotFrameworkAuthentication):
         return PooledConnectorFactory(factory, self.credentials_factory, self.pool)
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
+        if auth_header and auth_header.strip():
+            refuse_unless_rs256(auth_header)
         try:
             result = await self.inner.authenticate_request(activity, auth_header)  # PermissionError when refused
+        except PermissionError:
+            raise
         except jwt.PyJWTError as exc:
             # botbuilder lets PyJWT's error out for a bearer value that is not a JWT at all; it is
             # as much a refusal as any other bad token, so callers see one kind of refusal.
             raise PermissionError(f"Unauthorized Access. Token could not be read: {type(exc).__name__}") from exc
+        except requests.RequestException as exc:
+            # botbuilder fetches the signing keys (OpenID metadata) with `requests` when it needs them.
+            raise AuthUnavailable(type(exc).__name__) from exc
+        except Exception as exc:
+            raise PermissionError(f"Unauthorized Access. Token refused: {type(exc).__name__}") from exc
         result.connector_factory = self._pooled(result.connector_factory)
         return result
 

@@ -43,6 +43,41 @@ MAX_ORIGINS = 1024  # proxy decisions remembered; service URLs are few, but neve
 _retries_enabled: contextvars.ContextVar[bool] = contextvars.ContextVar("connector_retries", default=True)
 
 
+# An acknowledged message's replies are owed until delivered: within `replies_until(deadline)` a reply
+# that fails for a reason worth another try (no connection, 429, 5xx, a timeout) is tried again, with
+# Retry-After or backoff, until the deadline (time.monotonic()), instead of RetryPolicy's few tries.
+_reply_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("reply_deadline", default=None)
+
+
+def owe_replies_until(deadline: float) -> None:
+    """From here on in this task (a turn's own task), outbound calls are retried until `deadline`
+    (time.monotonic()). A plain set, no reset: the task, and so its context, ends with the turn."""
+    _reply_deadline.set(deadline)
+
+
+def reply_deadline_passed() -> bool:
+    """Whether the calling turn had a reply deadline and it has passed."""
+    deadline = _reply_deadline.get()
+    return deadline is not None and time.monotonic() >= deadline
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    """Backoff for replies that are owed until a deadline: 0.5 s doubling to `cap`, half of it random."""
+
+    first: float = 0.5
+    cap: float = 30.0
+
+    def wait_before_retry(self, attempt: int, retry_after: float | None, deadline: float) -> float | None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        if retry_after is None:
+            wait = min(self.cap, self.first * 2 ** min(attempt - 1, 16))
+            retry_after = wait * (0.5 + random.random() / 2)
+        return min(retry_after, remaining)
+
+
 @contextmanager
 def no_retries() -> Iterator[None]:
     """Within this block (and the tasks it awaits), each outbound call is tried once."""
@@ -184,8 +219,10 @@ class PooledHttpSender(AsyncHTTPSender):
         limit: int = 256,
         limit_per_host: int = 128,
         retry: RetryPolicy | None = None,
+        deadline_retry: DeadlinePolicy | None = None,
     ) -> None:
         self.timeout = aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout))
+        self.deadline_retry = deadline_retry or DeadlinePolicy()
         self.limit = limit
         self.limit_per_host = limit_per_host
         self.retry = retry or RetryPolicy()
@@ -247,26 +284,34 @@ class PooledHttpSender(AsyncHTTPSender):
         headers = {k: v for k, v in http_request.headers.items() if k.lower() != "content-length"}
         attempt = 0
         retries = _retries_enabled.get()
+        deadline = _reply_deadline.get() if retries else None
+
+        def wait_for(retry_after: float | None) -> float | None:
+            if not retries:
+                return None
+            if deadline is not None:
+                return self.deadline_retry.wait_before_retry(attempt, retry_after, deadline)
+            return self.retry.wait_before_retry(attempt, retry_after)
+
         while True:
             attempt += 1
             try:
                 response = await self._send_once(http_request, headers, data)
-            except aiohttp.ClientConnectorError as exc:
-                # Nothing reached the server (refused, DNS, TLS): safe to try again.
-                wait = self.retry.wait_before_retry(attempt, None) if retries else None
-                if wait is None:
-                    raise ClientRequestError(f"Error occurred in request: {type(exc).__name__}: {exc}") from exc
-            except aiohttp.ServerDisconnectedError as exc:
-                # Typically a kept-alive connection the server had just closed.
-                wait = self.retry.wait_before_retry(attempt, None) if retries else None
+            except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as exc:
+                # Nothing reached the server (refused, DNS, TLS), or a kept-alive connection the server
+                # had just closed: safe to try again.
+                wait = wait_for(None)
                 if wait is None:
                     raise ClientRequestError(f"Error occurred in request: {type(exc).__name__}: {exc}") from exc
             except (aiohttp.ClientError, TimeoutError) as exc:
-                raise ClientRequestError(f"Error occurred in request: {type(exc).__name__}: {exc}") from exc
+                # It may have arrived: tried again only for a reply that is owed (at least once).
+                wait = wait_for(None) if deadline is not None else None
+                if wait is None:
+                    raise ClientRequestError(f"Error occurred in request: {type(exc).__name__}: {exc}") from exc
             else:
-                if response.status_code not in RETRY_STATUSES or not retries:
+                if response.status_code not in RETRY_STATUSES:
                     return Response(request, response)
-                wait = self.retry.wait_before_retry(attempt, parse_retry_after(response.headers.get("Retry-After")))
+                wait = wait_for(parse_retry_after(response.headers.get("Retry-After")))
                 if wait is None:
                     return Response(request, response)
                 log.info(

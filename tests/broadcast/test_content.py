@@ -95,3 +95,18 @@ def test_unquoted_yaml_time_is_read_as_a_time(tmp_path: Path) -> None:
     # YAML 1.1 reads 08:00 without quotes as the number 480.
     content = load_broadcast_content(content_dir(tmp_path, **{"schedule.yaml": "lagesbild:\n  time: 08:00\n"}))
     assert content.schedule.lagesbild.time.hour == 8
+
+
+def test_a_lagesbild_field_over_the_limit_is_refused_with_the_limit_not_cut() -> None:
+    """A 100 KB text used to be cut to 4,000 characters without a word."""
+    from bot.broadcast.lagesbild import MAX_FIELD, ReportProblem, parse_report_text
+    from bot.broadcast.texts import bt
+
+    long_text = "Smittspridningen ökar. " * 5000
+    with pytest.raises(ReportProblem) as problem:
+        parse_report_text(f"sammanfattning: {long_text}", [], "48")
+    assert problem.value.key == "lb_too_long"
+    said = bt(problem.value.key, "sv", **problem.value.detail)
+    assert f"{MAX_FIELD:,}".replace(",", " ") in said
+    assert "sammanfattning" in said.lower()
+    assert str(len(long_text.strip())) in said.replace(" ", "")

@@ -196,3 +196,28 @@ def test_e_tags_never_repeat_in_a_process_or_in_a_forked_child() -> None:
     mine = new_etag()
     assert child not in seen
     assert child[:16] != mine[:16]  # the child drew its own prefix
+
+
+async def test_a_database_from_before_replies_sent_gets_the_column(database_url: str) -> None:
+    """turn_journal.replies_sent was added after the table shipped (migration 0003): opening a database at the
+    revision before it adds the column, and keeps the journal's rows."""
+    from alembic import command
+    from sqlalchemy import inspect as sa_inspect
+
+    from bot.storage import Database, migrate
+
+    db = Database(database_url)
+    await db.open()
+    async with db.e.begin() as conn:
+        await conn.run_sync(lambda c: command.downgrade(migrate.alembic_config(connection=c), "0002"))
+        columns = await conn.run_sync(lambda c: {col["name"] for col in sa_inspect(c).get_columns("turn_journal")})
+        assert "replies_sent" not in columns
+    await db.close()
+    db = Database(database_url)
+    await db.open()
+    try:
+        async with db.e.connect() as conn:
+            columns = await conn.run_sync(lambda c: {col["name"] for col in sa_inspect(c).get_columns("turn_journal")})
+        assert "replies_sent" in columns
+    finally:
+        await db.close()

@@ -29,3 +29,24 @@ async def test_proactive_post_starts_a_new_thread(connector: LocalConnector) -> 
     assert received.activity["text"] == "Veckans lägesbild"
     assert received.activity["from"]["id"] == "28:guidance-bot"
     assert activity_id
+
+
+def test_delivery_errors_read_retry_after_as_seconds_or_an_http_date() -> None:
+    """The outbox's parser ignored HTTP dates; there is one parser now (http_sender.parse_retry_after)."""
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+    from types import SimpleNamespace
+
+    from bot.transport.channel import DeliveryError
+
+    def throttled(value: str) -> Exception:
+        error = Exception("throttled")
+        error.response = SimpleNamespace(status_code=429, headers={"Retry-After": value})  # type: ignore[attr-defined]
+        return error
+
+    assert DeliveryError.from_exception(throttled("12")).retry_after == 12.0
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=40), usegmt=True)
+    waited = DeliveryError.from_exception(throttled(when)).retry_after
+    assert waited is not None
+    assert 30 < waited <= 40
+    assert DeliveryError.from_exception(throttled("soon")).retry_after is None

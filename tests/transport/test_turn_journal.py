@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -209,3 +210,169 @@ def test_defer_turns_is_on_for_a_served_bot_and_refuses_nonsense() -> None:
 
 def _activity(service_url: str, text_: str, id_: str) -> Activity:
     return Activity().deserialize(message(service_url, text_, id=id_))
+
+
+# ---- issue 16: nothing acknowledged is lost, a live turn is never replayed, replies are not repeated ----
+
+HR_ID = "00000000-0000-0000-0000-0000000000a1"  # content/roles.yaml
+REPORT = "skriv lägesbild\nläge: ordinarie\nvecka: 48\nsammanfattning: Allt som vanligt."
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_a_reply_waits_for_a_connector_that_comes_up_later(
+    aiohttp_client, tmp_path: Path, clock: ManualClock, database_url: str
+) -> None:
+    """The reply of an acknowledged message outlives a Bot Connector outage (it used to be dropped in ~1 s)."""
+    settings = bot_settings(tmp_path, database_url, defer_turns=True)
+    client = await aiohttp_client(create_app(settings, clock=clock))
+    services = client.server.app[SERVICES]
+    port = closed_port()
+    response = await client.post(
+        "/api/messages", json=message(f"http://127.0.0.1:{port}/", "Måste jag ha VPN?", id="late-1")
+    )
+    assert response.status == 201
+    await asyncio.sleep(2.5)  # the old policy had given up after three tries by now
+    assert await services.gateway.journal.pending() == 1  # still owed, still written down
+    connector = LocalConnector()
+    await connector.start(port=port)
+    try:
+        await connector.wait_for_count(1, within=30)
+        assert connector.activities()[0]["replyToId"] == "late-1"
+        await services.gateway.turns.drain(10)
+        await services.gateway.journal.flush()
+        assert await services.gateway.journal.pending() == 0
+    finally:
+        await connector.stop()
+
+
+async def test_a_reply_is_dropped_with_a_warning_only_after_its_deadline(
+    aiohttp_client, tmp_path: Path, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = bot_settings(tmp_path, defer_turns=True, reply_deadline_seconds=1.0)
+    client = await aiohttp_client(create_app(settings, clock=clock))
+    services = client.server.app[SERVICES]
+    caplog.set_level(logging.INFO)
+    body = message(f"http://127.0.0.1:{closed_port()}/", "Måste jag ha VPN?", id="never-1")
+    assert (await client.post("/api/messages", json=body)).status == 201
+    await services.gateway.turns.drain(15)
+    await services.gateway.journal.flush()
+    assert await services.gateway.journal.pending() == 0
+    dropped = [r for r in caplog.records if r.getMessage() == "reply dropped"]
+    assert len(dropped) == 1
+    assert dropped[0].levelno == logging.WARNING
+    assert dropped[0].conversation == "a:personal-1"  # type: ignore[attr-defined]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_conversation_that_is_gone_drops_the_reply_at_once(
+    deferred: TestClient, connector: LocalConnector, caplog: pytest.LogCaptureFixture
+) -> None:
+    services = deferred.server.app[SERVICES]
+    connector.fault = lambda cid, body: web.json_response({"error": {"code": "BotNotInConversationRoster"}}, status=403)
+    caplog.set_level(logging.INFO)
+    assert (await deferred.post("/api/messages", json=message(connector.url, "VPN?"))).status == 201
+    await services.gateway.turns.drain(10)
+    assert connector.attempts == 1  # not retried
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == ["reply dropped"]
+
+
+def test_reply_deadline_seconds_is_a_setting() -> None:
+    assert Settings.from_env({}).reply_deadline_seconds >= 3600
+    assert Settings.from_env({"REPLY_DEADLINE_SECONDS": "600"}).reply_deadline_seconds == 600
+    with pytest.raises(ConfigError, match="REPLY_DEADLINE_SECONDS"):
+        Settings.from_env({"REPLY_DEADLINE_SECONDS": "0"})
+
+
+async def test_a_live_replica_renews_its_claim_and_never_replays_its_own_running_turn(
+    aiohttp_client, tmp_path: Path, clock: ManualClock, database_url: str, connector: LocalConnector
+) -> None:
+    """TURN_LEASE_SECONDS=2 and a 3 s connector used to give the user two replies."""
+    settings = bot_settings(tmp_path, database_url, defer_turns=True, turn_lease_seconds=2.0)
+    client = await aiohttp_client(create_app(settings, clock=clock))
+    services = client.server.app[SERVICES]
+    gateway = services.gateway
+    release = hold(connector)
+    assert (await client.post("/api/messages", json=message(connector.url, "Måste jag ha VPN?", id="r1"))).status == 201
+    for _ in range(4):  # 4 s of the lease's clock while the reply hangs: renewed at a fraction of the lease
+        clock.advance(timedelta(seconds=1))
+        await gateway.renew_claims()
+    assert await gateway.recover(services.bot.on_turn) == 0
+    release.set()
+    await connector.wait_for_count(1)
+    await gateway.turns.drain(10)
+    await asyncio.sleep(0.2)
+    assert [r["replyToId"] for r in connector.activities()] == ["r1"]
+    assert gateway._renewer is not None  # the renewal runs by itself while the app does
+
+
+async def test_each_accepted_reply_is_recorded_in_the_journal_at_once(
+    deferred: TestClient, connector: LocalConnector
+) -> None:
+    services = deferred.server.app[SERVICES]
+    journal = services.gateway.journal
+    release = asyncio.Event()
+    seen = 0
+
+    async def hold_the_second(cid: str, body: dict[str, Any]) -> None:
+        nonlocal seen
+        seen += 1
+        if seen >= 2:
+            await release.wait()
+
+    connector.fault = hold_the_second
+    body = message(connector.url, REPORT, id="hr-1")
+    body["from"] = {"id": "29:hr", "name": "HR", "aadObjectId": HR_ID}
+    assert (await deferred.post("/api/messages", json=body)).status == 201
+    await connector.wait_for_count(1)
+    for _ in range(100):
+        if await journal.sent_counts() == [1]:
+            break
+        await asyncio.sleep(0.02)
+    assert await journal.sent_counts() == [1]
+    release.set()
+    await services.gateway.turns.drain(10)
+    assert len(connector.activities()) == 3
+
+
+async def test_a_replay_skips_the_replies_already_recorded_as_sent(
+    deferred: TestClient, connector: LocalConnector, clock: ManualClock
+) -> None:
+    services = deferred.server.app[SERVICES]
+    dead = TurnJournal(services.db, clock, owner="dead-replica", lease=LEASE)
+    body = message(connector.url, REPORT, id="hr-2")
+    body["from"] = {"id": "29:hr", "name": "HR", "aadObjectId": HR_ID}
+    entry = await dead.add("msteams/a:personal-1", json.dumps(body), anonymous_auth())
+    await dead.record_sent(entry, 1)  # its first reply (the preview's intro) was accepted before it died
+    clock.advance(LEASE + timedelta(seconds=1))
+    assert await services.gateway.recover(services.bot.on_turn) == 1
+    await services.gateway.turns.drain(10)
+    replies = connector.activities()
+    assert len(replies) == 2  # the card and the next steps; the intro is not sent again
+    assert all("Förhandsgranskning" not in (r.get("text") or "") for r in replies)
+
+
+async def test_a_flush_returns_only_when_a_batch_already_under_way_is_written(
+    database: Database, clock: ManualClock
+) -> None:
+    """The batch timer may have taken the finished rows a moment before: flush() waits for that write."""
+    journal = TurnJournal(database, clock, owner="me", lease=LEASE)
+    entry = await journal.add("msteams/c", json.dumps({"type": "message"}), anonymous_auth())
+    write = journal._write_batch
+
+    async def slow(ids: list[int], sent: dict[int, int]) -> None:
+        await asyncio.sleep(0.2)
+        await write(ids, sent)
+
+    journal._write_batch = slow  # type: ignore[method-assign]
+    journal.done(entry)
+    under_way = asyncio.ensure_future(journal.flush())
+    await asyncio.sleep(0.05)
+    await journal.flush()
+    assert await journal.pending() == 0
+    await under_way
+    await journal.close()
