@@ -166,3 +166,13 @@ def test_calibrate_refits_and_writes_a_model_that_serving_reads(
     assert model is not None
     assert model.features == FEATURES
     assert any(w != 0 for w in model.weights)
+
+
+@pytest.mark.parametrize(
+    "question", ["Varför får inte vissa grupper arbeta hemma?", "Why can't some staff work from home?"]
+)
+def test_why_not_reaches_the_reasons_some_tasks_stay_on_site(kb: KnowledgeBase, question: str) -> None:
+    answer = kb.answer(question, today=LATER)
+    assert answer.answered
+    assert answer.entry is not None
+    assert answer.entry.id in {"hemarbete-2020-pa-plats", "hemarbete-2020-sekretess", "hemarbete-2020-samhallsviktig"}
