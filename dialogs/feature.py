@@ -235,7 +235,7 @@ class WalkthroughFeature(FeatureBase):
             await self._list(turn, call.lang)
             return
         saved = await self._results.of_owner(owner_key(turn))
-        index = int(number) - 1 if number.isdigit() else -1
+        index = int(number) - 1 if number.isdecimal() else -1
         if not 0 <= index < len(saved):
             await turn.send_activity(wt("no_such_result", call.lang))
             return

@@ -71,7 +71,7 @@ def match_choice(text: str, choices: list[Choice]) -> Choice | None:
     norm = normalize_command_text(text)
     if not norm:
         return None
-    if norm.isdigit():
+    if norm.isdecimal():
         index = int(norm) - 1
         return choices[index] if 0 <= index < len(choices) else None
     labels = {c.id: _labels(c) for c in choices}

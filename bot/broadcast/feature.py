@@ -723,7 +723,7 @@ class BroadcastFeature(FeatureBase):
             await self.refused(turn, "cancel", subject, "role hr or ambassador required")
             await self._say(turn, bt("rem_roles", call.lang))
             return
-        if not raw.isdigit():
+        if not raw.isdecimal():
             await self._say(turn, bt("rem_cancel_usage", call.lang))
             return
         reminder_id = int(raw)
@@ -755,7 +755,7 @@ class BroadcastFeature(FeatureBase):
     async def _cmd_audit_log(self, turn: TurnContext, call: CommandCall) -> None:
         """HR reads the newest entries (`granskningslogg 50` for more); the reading is audited too."""
         raw = call.args.strip()
-        limit = min(int(raw), AUDIT_MAX) if raw.isdigit() and int(raw) > 0 else AUDIT_SHOWN
+        limit = min(int(raw), AUDIT_MAX) if raw.isdecimal() and int(raw) > 0 else AUDIT_SHOWN
         entries = await self.audit.latest(limit)
         await self.audit.record(self._actor(turn), "audit_read", "audit_log", outcome="done", count=len(entries))
         if not entries:

@@ -273,7 +273,7 @@ class GuidanceBot(TeamsActivityHandler):
 
     async def _picked_suggestion(self, turn_context: TurnContext, text: str) -> str | None:
         norm = normalize_command_text(text)
-        if not norm.isdigit():
+        if not norm.isdecimal():
             return None
         shown = await self._last_suggestions.get(turn_context)
         suggestions = shown.get(_base_conversation(turn_context), []) if isinstance(shown, dict) else []

@@ -206,3 +206,14 @@ async def test_install_events_together_greet_once(harness: BotHarness) -> None:
     first = await harness.say(type="conversationUpdate", members_added=[USER, BOT])
     second = await harness.say(type="installationUpdate", action="add", locale="en-US")
     assert (first + second).count("hjälp") + (first + second).count("help") == 1
+
+
+@pytest.mark.parametrize("text", ["²", "٣", "1²", "⁴2"])
+async def test_digits_that_are_not_numbers_get_an_answer(harness: BotHarness, text: str) -> None:
+    """'²'.isdigit() is true, but int('²') raises: such text is a question like any other (found by the fuzzer)."""
+    from bot.conversation.texts import t
+
+    reply = await harness.say(text)
+    assert reply
+    assert t("error", "sv") not in reply
+    assert t("error", "en") not in reply
