@@ -9,7 +9,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +18,8 @@ from botframework.connector.auth import BotFrameworkAuthentication
 from sqlalchemy import text
 
 from bot.broadcast import build_broadcast
+from bot.broadcast.schedule_math import WeeklyRule
+from bot.broadcast.scheduler import Task
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content_errors import ContentError, ContentProblem
@@ -27,6 +29,9 @@ from bot.conversation.language import turn_failed_text
 from bot.conversation.roles import RoleDirectory
 from bot.conversation.teams_bot import GuidanceBot
 from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.learning.feature import LearningFeature, cleanup_job
+from bot.learning.live import LiveKnowledge
+from bot.learning.store import LearningStore
 from bot.storage import Database
 from bot.storage.bot_states import GuidanceConversationState, GuidanceUserState
 from bot.storage.kv_store import SqlStorage
@@ -59,6 +64,8 @@ class Services:
 
 
 SERVICES = web.AppKey("services", Services)
+CLEANUP_JOB = "question-retention"
+DAILY_CLEANUP = WeeklyRule(frozenset(range(7)), time(3, 0))  # every night at 03:00 local time
 
 
 def build_services(
@@ -80,8 +87,23 @@ def build_services(
     gateway = ChannelGateway(settings, auth, journal, error_reply=turn_failed_text)
     # Roles come from content/roles.yaml (validated with the other broadcast content).
     broadcast, roles = build_broadcast(settings, db, clock, gateway)
+    # Content owners' learned phrasings live in the database; every turn answers with the newest.
+    learning_store = LearningStore(db)
+    live = LiveKnowledge(knowledge, learning_store)
+    learning = LearningFeature(
+        db=db,
+        clock=clock,
+        roles=roles,
+        live=live,
+        store=learning_store,
+        timezone=settings.timezone,
+        unanswered_days=settings.unanswered_days,
+    )
+    broadcast.scheduler.add_task(
+        Task(CLEANUP_JOB, DAILY_CLEANUP, cleanup_job(learning_store, settings.question_retention_days))
+    )
     # Broadcasts first: their on_message only records the conversation reference, on every message.
-    features: list[Feature] = [broadcast]
+    features: list[Feature] = [broadcast, learning]
     catalog = load_walkthroughs(settings.content_dir)
     _check_walkthrough_links(knowledge, catalog)
     features.append(
@@ -106,6 +128,7 @@ def build_services(
         timezone=settings.timezone,
         features=features,
         default_language=settings.default_language,
+        live=live,
     )
     return Services(
         settings=settings,
@@ -120,7 +143,7 @@ def build_services(
         gateway=gateway,
         bot=bot,
         features=features,
-        extras={"broadcast": broadcast},
+        extras={"broadcast": broadcast, "learning": learning},
     )
 
 

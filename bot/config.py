@@ -90,6 +90,8 @@ class Settings:
     defer_turns: bool = False
     turn_lease_seconds: float = 120.0  # TURN_LEASE_SECONDS: after this a journaled turn is replayed
     ack_wait_ms: float = 20.0  # ACK_WAIT_MS: how long a turn may run before the answer (then it is journaled)
+    unanswered_days: int = 30  # UNANSWERED_DAYS: how far back "obesvarade frågor" looks
+    question_retention_days: int = 90  # QUESTION_RETENTION_DAYS: stored questions are deleted after this
 
     @property
     def local_mode(self) -> bool:
@@ -147,6 +149,8 @@ class Settings:
             defer_turns=flag("DEFER_TURNS", "defer_turns"),
             turn_lease_seconds=float(number("TURN_LEASE_SECONDS", "turn_lease_seconds")),
             ack_wait_ms=float(number("ACK_WAIT_MS", "ack_wait_ms")),
+            unanswered_days=int(number("UNANSWERED_DAYS", "unanswered_days")),
+            question_retention_days=int(number("QUESTION_RETENTION_DAYS", "question_retention_days")),
         )
         if app_type == "SingleTenant" and settings.app_id and not settings.app_tenant_id:
             raise ConfigError("MicrosoftAppTenantId is required when MicrosoftAppType is SingleTenant")
@@ -160,6 +164,8 @@ class Settings:
             raise ConfigError("TURN_LEASE_SECONDS must be positive")
         if not 0 <= settings.ack_wait_ms <= 10_000:
             raise ConfigError("ACK_WAIT_MS must be between 0 and 10000")
+        if settings.unanswered_days < 1 or settings.question_retention_days < 1:
+            raise ConfigError("UNANSWERED_DAYS and QUESTION_RETENTION_DAYS must be at least 1")
         if not 0 < settings.port < 65536:
             raise ConfigError(f"PORT must be between 1 and 65535, got {settings.port}")
         return settings

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from botbuilder.core import ActivityHandler, ConversationState, InvokeResponse, MessageFactory, TurnContext, UserState
@@ -34,6 +34,12 @@ ROLE_NAMES = {
 }
 
 
+class LiveKnowledgeSource(Protocol):
+    async def current(self) -> KnowledgeBase:
+        """The knowledge base to answer this turn with (the content plus learned phrasings)."""
+        ...
+
+
 class GuidanceBot(TeamsActivityHandler):
     """Answers questions from the guidance and hands other turns to the features that own them."""
 
@@ -50,8 +56,10 @@ class GuidanceBot(TeamsActivityHandler):
         timezone: str = "Europe/Stockholm",
         features: Sequence[Feature] = (),
         default_language: Lang = "sv",
+        live: LiveKnowledgeSource | None = None,
     ) -> None:
         self.knowledge = knowledge
+        self.live = live
         self.storage = storage
         self.conversation_state = conversation_state
         self.user_state = user_state
@@ -107,6 +115,8 @@ class GuidanceBot(TeamsActivityHandler):
         # 1. In channels and group chats we speak only when spoken to.
         if self._needs_mention(turn_context) and not self._is_mentioned(turn_context):
             return
+        if self.live is not None:  # what content owners taught, on any replica, counts from this turn on
+            self.knowledge = await self.live.current()
         text = (TurnContext.remove_recipient_mention(activity) or "").strip()
         text = text.replace("\xa0", " ").strip()
         # The content's own vocabulary tells Swedish from English best, then cheap markers; a message

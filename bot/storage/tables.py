@@ -215,3 +215,28 @@ unit_channels = Table(
     Column("linked_by_name", String(256), nullable=True),
     Column("linked_at", DateTime(timezone=True), nullable=False),
 )
+
+# What content owners taught the bot (bot/learning): a wording linked to the entry that answers it (a learned
+# phrasing, live on every replica at once), or with no entry, a question the guidance does not answer (an
+# out-of-scope example for the next refit). `python -m bot export-learned` moves them into content/ and deletes them.
+learned_phrasings = Table(
+    "learned_phrasings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entry_id", String(128), nullable=True, index=True),
+    Column("question", Text, nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("added_by_aad", String(64), nullable=True),
+    Column("added_by_name", String(256), nullable=True),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
+# Wordings a content owner has dealt with (linked, outside, ignored), by their folded text, so that the
+# "obesvarade frågor" card no longer shows them. Deleted with the questions after the retention time.
+question_reviews = Table(
+    "question_reviews",
+    metadata,
+    Column("question_key", String(512), primary_key=True),
+    Column("action", String(16), nullable=False),  # linked | outside | ignored
+    Column("reviewed_at", DateTime(timezone=True), nullable=False, index=True),
+)
