@@ -42,6 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="labelled question files (default: CONTENT_DIR/calibration/*.yaml and tests/knowledge/qa-heldout*.yaml)",
     )
     calibrate.add_argument("--output", help="where to write the model (default: CONTENT_DIR/confidence.yaml)")
+    sub.add_parser(
+        "export-learned",
+        help="write the learned phrasings into the content YAML (with who added them and when), then clear them",
+    )
     migrate_cmd = sub.add_parser(
         "migrate", help="upgrade the database to the newest schema (serve does it at start-up)"
     )
@@ -70,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return refit_confidence(settings, args.files, args.output)
         if command == "migrate":
             return migrate_database(settings, sql=args.sql)
+        if command == "export-learned":
+            return asyncio.run(export_learned(settings))
         return ask_questions(settings, args.question, as_json=args.json)
     except ContentError as exc:
         print(f"content errors in {settings.content_dir}:", file=sys.stderr)
@@ -113,6 +119,24 @@ def check_content(settings: Settings) -> int:
     if tense:
         raise ContentError(tense)
     print(f"content OK: {len(services.knowledge.entries)} knowledge entries in {settings.content_dir}")
+    return 0
+
+
+async def export_learned(settings: Settings) -> int:
+    """Move the learned phrasings from the database (DATABASE_URL) into CONTENT_DIR, for review in git."""
+    from bot.learning.export import export_learned as export
+    from bot.learning.store import LearningStore
+    from bot.storage import Database
+
+    db = Database(settings.effective_database_url)
+    await db.open()
+    try:
+        done = await export(LearningStore(db), settings.content_dir, settings.timezone)
+    finally:
+        await db.close()
+    print(f"exported {done.phrasings} learned phrasings and {done.outside} questions outside the guidance")
+    for name in done.files:
+        print(f"  wrote {name}")
     return 0
 
 

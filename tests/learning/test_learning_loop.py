@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot.broadcast.audit import audit_entries
+from bot.cli import check_content
 from bot.clock import ManualClock
 from bot.conversation.cards import card_actions
+from bot.learning.export import export_learned
+from bot.learning.store import LearningStore
 from tests.broadcast.helpers import AMBASSADOR_KSF, EMPLOYEE_ID, HR_ID, text_of
 from tests.learning.conftest import ChatFactory
 
@@ -81,6 +84,23 @@ async def test_owners_teach_the_bot_and_another_instance_answers(new_chat: ChatF
     fallback = text_of((await second.post_text(OWNER, "obesvarade frågor"))[0])
     assert "2 grupper" in fallback
     assert "bredband" not in fallback
+
+    # 5. export-learned writes them to YAML with who added them and when, clears them, and check-content passes.
+    settings = first.services.settings
+    done = await export_learned(LearningStore(first.services.db), settings.content_dir, settings.timezone)
+    assert (done.phrasings, done.outside) == (6, 3)
+    equipment = (settings.content_dir / "knowledge" / "remote-work-2020.yaml").read_text(encoding="utf-8")
+    assert f'- "{BROADBAND[0]}"  # inlärd: Exempel innehållsägare, 2026-11-23' in equipment
+    labelled = (settings.content_dir / "calibration" / "labelled-learned.yaml").read_text(encoding="utf-8")
+    assert f'- q: "{ROOMS[0]}"  # inlärd: Exempel innehållsägare, 2026-11-23\n  abstain: true' in labelled
+    assert check_content(settings) == 0
+    assert await LearningStore(first.services.db).phrasings() == []
+    assert await LearningStore(first.services.db).phrasings(outside=True) == []
+    third = await new_chat()  # a new instance reads them from the content now
+    reply = await third.post_text(EMPLOYEE_ID, BROADBAND[2])
+    assert [
+        a["data"]["entry_id"] for c in cards(reply) for a in card_actions(c) if a["data"].get("action") == "feedback"
+    ]
 
     # Every action is audited: who, what, which entry.
     actions = [(e.action, e.subject, e.actor_aad) for e in await audit_entries(first.services.db)]
