@@ -66,6 +66,8 @@ class Services:
 SERVICES = web.AppKey("services", Services)
 CLEANUP_JOB = "question-retention"
 DAILY_CLEANUP = WeeklyRule(frozenset(range(7)), time(3, 0))  # every night at 03:00 local time
+DIGEST_JOB = "owner-digest"
+WEEKLY_DIGEST = WeeklyRule(frozenset({0}), time(8, 0))  # content owners' digest, Monday 08:00 local time
 
 
 def build_services(
@@ -102,6 +104,7 @@ def build_services(
     broadcast.scheduler.add_task(
         Task(CLEANUP_JOB, DAILY_CLEANUP, cleanup_job(learning_store, settings.question_retention_days))
     )
+    broadcast.scheduler.add_task(Task(DIGEST_JOB, WEEKLY_DIGEST, learning.digest_task(broadcast)))
     # Broadcasts first: their on_message only records the conversation reference, on every message.
     features: list[Feature] = [broadcast, learning]
     catalog = load_walkthroughs(settings.content_dir)

@@ -239,7 +239,9 @@ class GuidanceBot(TeamsActivityHandler):
                     "lang": answer.lang,
                 },
             )
-            if not answer.answered:
+            if answer.answered:
+                await self.feedback.record_answered(answer.entry.id if answer.entry else None)
+            else:
                 await self.feedback.record_unanswered(
                     question, answer.entry.id if answer.entry else None, answer.score, answer.lang
                 )

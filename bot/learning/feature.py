@@ -7,15 +7,18 @@ HR may do everything an owner does; everyone else is refused, and the refusal is
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from botbuilder.core import MessageFactory, TurnContext
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.broadcast.audit import Actor, audit
 from bot.broadcast.roles import CONTENT_OWNER, HR, OwnerScope, YamlRoleDirectory
+from bot.broadcast.schedule_math import pause_covering
 from bot.clock import Clock
 from bot.conversation.cards import card_activity, short_title
 from bot.conversation.commands import Command, CommandCall
@@ -24,9 +27,11 @@ from bot.knowledge import KnowledgeBase
 from bot.knowledge.models import Entry
 from bot.learning.grouping import QuestionGroup, group_questions
 from bot.learning.live import LiveKnowledge
+from bot.learning.report import build_report, report_activity
 from bot.learning.store import IGNORED, LINKED, OUTSIDE, LearningStore
 from bot.learning.texts import lt
 from bot.storage import Database
+from bot.storage.tables import digest_optouts
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +85,17 @@ class LearningFeature(FeatureBase):
                     "en": "lists and removes an entry's learned phrasings",
                 },
                 handler=self._cmd_learned,
+                takes_args=True,
+                audience=OWNER_AUDIENCE,
+            ),
+            Command(
+                key="content_report",
+                phrases={"sv": ("innehållsrapport", "innehallsrapport"), "en": ("content report",)},
+                description={
+                    "sv": "frågor, andel besvarade och 👍/👎 för dina ingångar; *innehållsrapport av/på* för veckobrevet",
+                    "en": "questions, share answered and 👍/👎 for your entries; *content report off/on* for the digest",
+                },
+                handler=self._cmd_report,
                 takes_args=True,
                 audience=OWNER_AUDIENCE,
             ),
@@ -257,6 +273,63 @@ class LearningFeature(FeatureBase):
             return found
         answer = knowledge.answer(query, lang=lang)
         return answer.entry if answer.answered else None
+
+    # ---- innehållsrapport ------------------------------------------------------------------
+
+    async def _cmd_report(self, turn: TurnContext, call: CommandCall) -> None:
+        scope = await self._scope(turn, "content_report", call.lang)
+        if scope is None:
+            return
+        actor, now = self._actor(turn), self.clock.now()
+        choice = call.args.strip().lower()
+        if choice in ("av", "off", "på", "pa", "on") and actor.aad:
+            off = choice in ("av", "off")
+            async with self.db.e.begin() as conn:
+                await conn.execute(delete(digest_optouts).where(digest_optouts.c.aad == actor.aad))
+                if off:
+                    await conn.execute(insert(digest_optouts).values(aad=actor.aad, at=now))
+                await audit(conn, now, actor, "digest_off" if off else "digest_on", "owner-digest")
+            await turn.send_activity(MessageFactory.text(lt("digest_off" if off else "digest_on", call.lang)))
+            return
+        knowledge = await self.live.current()
+        async with self.db.e.connect() as conn:
+            report = await build_report(conn, knowledge.entries, scope, now, self.tz)
+        log.info("content report shown", extra={"entries": len(report.entries)})
+        await turn.send_activity(report_activity(report, call.lang))
+
+    def digest_task(self, broadcast: Any) -> Callable[[AsyncConnection, datetime], Awaitable[str]]:
+        """Monday morning: each content owner's report to their personal chat, through the broadcast outbox;
+        skipped in the schedule's pauses, and for owners who turned it off."""
+
+        async def run(conn: AsyncConnection, slot: datetime) -> str:
+            for kind in ("lagesbild", "reminders"):
+                pause = pause_covering(slot, broadcast.content.pauses_for(kind), self.tz)
+                if pause is not None:
+                    return f"paused:{pause.reason}"
+            off = set((await conn.execute(select(digest_optouts.c.aad))).scalars())
+            knowledge = await self.live.current()
+            sent = 0
+            for aad in self.roles.owner_ids():
+                scope = self.roles.owner_scope(aad)
+                target = None if aad in off or scope is None else await broadcast.registry.personal_chat(conn, aad)
+                if target is None or scope is None:
+                    continue
+                lang = broadcast.org_lang
+                report = await build_report(conn, knowledge.entries, scope, slot, self.tz)
+                await broadcast.outbox.enqueue(
+                    conn,
+                    kind="owner_digest",
+                    subject=f"owner-digest:{aad}"[:128],
+                    title=lt("digest_title", lang),
+                    actor=Actor.system(),
+                    targets=[target],
+                    activity=report_activity(report, lang, digest=True),
+                    lang=lang,
+                )
+                sent += 1
+            return f"sent:{sent}"
+
+        return run
 
     # ---- inlärda fraser --------------------------------------------------------------------
 

@@ -6,16 +6,21 @@ Stored questions carry no user: owners see the wording, a count and a date, neve
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.knowledge.ngrams import text_key
 from bot.storage import Database
-from bot.storage.tables import feedback, learned_phrasings, question_reviews, unanswered
+from bot.storage.tables import feedback, learned_phrasings, question_log, question_reviews, unanswered
 
 LINKED, OUTSIDE, IGNORED = "linked", "outside", "ignored"
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes; everything stored is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ class LearningStore:
             rows = await conn.execute(query)
             return [
                 LearnedPhrasing(
-                    r.id, r.entry_id, r.question, r.lang, r.added_by_name or r.added_by_aad or "?", r.added_at
+                    r.id, r.entry_id, r.question, r.lang, r.added_by_name or r.added_by_aad or "?", _aware(r.added_at)
                 )
                 for r in rows
             ]
@@ -118,7 +123,9 @@ class LearningStore:
             row = (await conn.execute(select(learned_phrasings).where(learned_phrasings.c.id == phrasing_id))).first()
         if row is None:
             return None
-        return LearnedPhrasing(row.id, row.entry_id, row.question, row.lang, row.added_by_name or "?", row.added_at)
+        return LearnedPhrasing(
+            row.id, row.entry_id, row.question, row.lang, row.added_by_name or "?", _aware(row.added_at)
+        )
 
     async def remove(self, conn: AsyncConnection, phrasing_id: int) -> bool:
         result = await conn.execute(delete(learned_phrasings).where(learned_phrasings.c.id == phrasing_id))
@@ -139,7 +146,7 @@ class LearningStore:
         async with self.db.e.connect() as conn:
             reviewed = set((await conn.execute(select(question_reviews.c.question_key))).scalars())
             found = [
-                AskedQuestion(r.question, r.lang, r.created_at, False)
+                AskedQuestion(r.question, r.lang, _aware(r.created_at), False)
                 for r in await conn.execute(
                     select(unanswered.c.question, unanswered.c.lang, unanswered.c.created_at).where(
                         unanswered.c.created_at >= since
@@ -147,7 +154,7 @@ class LearningStore:
                 )
             ]
             found += [
-                AskedQuestion(r.question, r.lang, r.created_at, True)
+                AskedQuestion(r.question, r.lang, _aware(r.created_at), True)
                 for r in await conn.execute(
                     select(feedback.c.question, feedback.c.lang, feedback.c.created_at).where(
                         feedback.c.created_at >= since, feedback.c.helpful.is_(False), feedback.c.question != ""
@@ -179,6 +186,7 @@ class LearningStore:
             ("unanswered", unanswered, unanswered.c.created_at),
             ("feedback", feedback, feedback.c.created_at),
             ("reviews", question_reviews, question_reviews.c.reviewed_at),
+            ("asked", question_log, question_log.c.created_at),
         ):
             result = await conn.execute(delete(table).where(column < cutoff))
             counts[name] = result.rowcount or 0

@@ -60,6 +60,15 @@ TEXTS: dict[str, dict[str, str]] = {
     "remove": {"sv": "Ta bort ”{question}”", "en": "Remove “{question}”"},
     "removed": {"sv": "Borttagen: ”{question}”.", "en": "Removed: “{question}”."},
     "remove_gone": {"sv": "Den frasen finns inte längre.", "en": "That phrasing is no longer there."},
+    "digest_off": {
+        "sv": "Veckobrevet med innehållsrapporten är avstängt. Slå på det igen med **innehållsrapport på**.",
+        "en": "The weekly content report digest is off. Turn it on again with **content report on**.",
+    },
+    "digest_on": {
+        "sv": "Du får innehållsrapporten varje måndag morgon.",
+        "en": "You get the content report every Monday morning.",
+    },
+    "digest_title": {"sv": "Innehållsrapport", "en": "Content report"},
 }
 
 

@@ -240,3 +240,22 @@ question_reviews = Table(
     Column("action", String(16), nullable=False),  # linked | outside | ignored
     Column("reviewed_at", DateTime(timezone=True), nullable=False, index=True),
 )
+
+# One row per question asked, without its text or who asked: which entry answered it (or was closest when none
+# did) and whether it was answered, for the content report. Deleted after the retention time like the questions.
+question_log = Table(
+    "question_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entry_id", String(128), nullable=True, index=True),
+    Column("answered", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Content owners who turned the weekly digest off ("innehållsrapport av").
+digest_optouts = Table(
+    "digest_optouts",
+    metadata,
+    Column("aad", String(64), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)

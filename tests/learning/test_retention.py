@@ -48,5 +48,6 @@ async def test_a_question_older_than_the_retention_time_is_gone_after_the_daily_
     # Fired once per night, whichever replica wakes first.
     assert await chat.services.extras["broadcast"].scheduler.run_due(clock.now() + timedelta(minutes=5)) == []
     [entry] = [e for e in await audit_entries(chat.services.db) if e.action == "retention"]
-    assert entry.target_count == 2
+    assert entry.target_count == 3  # the question, its 👎, and its row in the question log
     assert entry.detail["unanswered"] == 1
+    assert entry.detail["asked"] == 1
