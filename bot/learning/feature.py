@@ -152,7 +152,7 @@ class LearningFeature(FeatureBase):
         fallback = [title]
         for number, (group, closest) in enumerate(shown, 1):
             last = group.last.astimezone(self.tz).date().isoformat() if group.last else "–"
-            times = lt("times", lang, count=group.count, last=last)
+            times = lt("times", lang, count=group.count, last=last) if group.count > 1 else lt("once", lang, last=last)
             if group.thumbs_down:
                 times += f" · {lt('thumbs', lang, count=group.thumbs_down)}"
             others = [w for _, w in list(group.wordings.values())[1:6]]

@@ -169,7 +169,8 @@ def report_activity(report: ContentReport, lang: str, *, digest: bool = False) -
                 _t("line", lang, id=e.id, asked=f.asked, share=_share(f.answered, f.asked), up=f.up, down=f.down)
             )
     never = report.never_asked
-    lines.append(_t("never", lang, count=len(never), ids=", ".join(e.id for e in never[:20]) or _t("none", lang)))
+    named = ", ".join(e.id for e in never[:20]) + (", …" if len(never) > 20 else "")
+    lines.append(_t("never", lang, count=len(never), ids=named or _t("none", lang)))
     due = ", ".join(f"{e.id} ({e.review_date}, {e.owner})" for e in report.due) or _t("none", lang)
     lines.append(_t("due", lang, count=len(report.due), ids=due))
     chart = base64.b64encode(weekly_chart(report.weekly, report.weeks)).decode("ascii")

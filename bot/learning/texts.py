@@ -18,6 +18,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Unanswered questions, last {days} days ({groups} groups)",
     },
     "times": {"sv": "{count} gånger, senast {last}", "en": "{count} times, last {last}"},
+    "once": {"sv": "1 gång, {last}", "en": "once, {last}"},
     "thumbs": {"sv": "👎 {count}", "en": "👎 {count}"},
     "also": {"sv": "Även: {wordings}", "en": "Also: {wordings}"},
     "closest": {"sv": "Närmast i vägledningen:", "en": "Closest in the guidance:"},
