@@ -91,7 +91,7 @@ def build_services(
     broadcast, roles = build_broadcast(settings, db, clock, gateway)
     # Content owners' learned phrasings live in the database; every turn answers with the newest.
     learning_store = LearningStore(db)
-    live = LiveKnowledge(knowledge, learning_store)
+    live = LiveKnowledge(knowledge, learning_store, clock)
     learning = LearningFeature(
         db=db,
         clock=clock,

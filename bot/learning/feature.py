@@ -243,6 +243,7 @@ class LearningFeature(FeatureBase):
                 added = await self.store.learn(conn, entry.id, wordings, actor.aad, actor.name, now)
                 await self.store.mark_reviewed(conn, [w for _, w in wordings], LINKED, now)
                 await audit(conn, now, actor, "link", f"entry:{entry.id}", added, wordings=len(wordings))
+            self.live.invalidate()
             log.info("questions linked", extra={"entry": entry.id, "added": added})
             await turn.send_activity(MessageFactory.text(lt("linked", lang, entry=entry.id, count=len(wordings))))
             return True
@@ -389,6 +390,7 @@ class LearningFeature(FeatureBase):
         if not removed or found is None:
             await turn.send_activity(MessageFactory.text(lt("remove_gone", lang)))
             return
+        self.live.invalidate()
         log.info("learned phrasing removed", extra={"entry": found.entry_id})
         await turn.send_activity(MessageFactory.text(lt("removed", lang, question=found.question)))
 
