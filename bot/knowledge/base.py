@@ -206,6 +206,15 @@ class KnowledgeBase:
             suggestions=close,
         )
 
+    def concepts(self, question: str, lang: str | None = None) -> frozenset[str]:
+        """What a question is about, as the matcher reads it: its synonym groups and stems, and its unknown words
+        ("får jag jobba hemifrån" and "far jag jobba hemma" are both {work, home}). For grouping wordings."""
+        detected = self._analyzer.detect_language(question)
+        reply_lang = detected or (lang if lang in LANGS else None) or "sv"
+        order = (reply_lang, *(x for x in LANGS if x != reply_lang))
+        terms = self._analyzer.query_terms(question, order, (detected,) if detected else LANGS)
+        return frozenset(q.term or q.token for q in terms if q.weight > 0)
+
     def closest(self, question: str, lang: str | None = None, limit: int = 3) -> list[tuple[Entry, float]]:
         """The entries the bot finds closest to a question, each with its confidence, best first: what a content
         owner picks from when linking a question the bot could not answer."""

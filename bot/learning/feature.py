@@ -130,7 +130,7 @@ class LearningFeature(FeatureBase):
         questions = await self.store.asked_since(self.clock.now() - timedelta(days=days))
         knowledge = await self.live.current()
         shown: list[tuple[QuestionGroup, list[tuple[Entry, float]]]] = []
-        for group in group_questions(questions):
+        for group in group_questions(questions, knowledge.concepts):
             lang = next(iter(group.wordings.values()))[0]
             closest = knowledge.closest(group.label, lang)
             # An owner limited to some files or topics sees the questions closest to their entries.

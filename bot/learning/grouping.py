@@ -1,13 +1,16 @@
 """Similar wordings of one question grouped into one line: "far jag jobba hemma" and "får jag jobba hemma??".
 
-Two questions are one when their folded, lower-cased, punctuation-free words are the same, or when their
-character n-grams (bot.knowledge.ngrams.pieces) are close by cosine similarity.
+Two questions are one when their folded, lower-cased, punctuation-free words are the same, when their
+character n-grams (bot.knowledge.ngrams.pieces) are close by cosine similarity, or when the matcher reads the
+same concepts in both (at least two: "hemma" and "hemifrån" are both `home`), which n-grams of different word
+forms miss.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,6 +28,7 @@ class QuestionGroup:
     last: datetime | None = None
     thumbs_down: int = 0
     _grams: Counter[str] = field(default_factory=Counter, repr=False)
+    _concepts: frozenset[str] = field(default_factory=frozenset, repr=False)
 
     @property
     def label(self) -> str:
@@ -39,8 +43,11 @@ def _cosine(a: Counter[str], b: Counter[str]) -> float:
     return dot / (math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values())))
 
 
-def group_questions(questions: list[AskedQuestion]) -> list[QuestionGroup]:
-    """Groups, most asked first (then latest); questions are expected newest first."""
+def group_questions(
+    questions: list[AskedQuestion], concepts: Callable[[str, str], frozenset[str]] | None = None
+) -> list[QuestionGroup]:
+    """Groups, most asked first (then latest); questions are expected newest first. `concepts` reads what a
+    wording is about (KnowledgeBase.concepts)."""
     groups: list[QuestionGroup] = []
     by_key: dict[str, QuestionGroup] = {}
     for question in questions:
@@ -50,9 +57,12 @@ def group_questions(questions: list[AskedQuestion]) -> list[QuestionGroup]:
         group = by_key.get(key)
         if group is None:
             grams = pieces(question.text)
+            about = concepts(question.text, question.lang) if concepts else frozenset()
             group = max(groups, key=lambda g: _cosine(grams, g._grams), default=None)
             if group is None or _cosine(grams, group._grams) < SIMILAR:
-                group = QuestionGroup(key=key, _grams=grams)
+                group = next((g for g in groups if len(about) >= 2 and g._concepts == about), None)
+            if group is None:
+                group = QuestionGroup(key=key, _grams=grams, _concepts=about)
                 groups.append(group)
             by_key[key] = group
         group.wordings.setdefault(key, (question.lang, question.text.strip()))

@@ -9,6 +9,8 @@ import pytest
 
 from bot.app import create_app
 from bot.clock import ManualClock
+from bot.config import PROJECT_ROOT
+from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.transport.local_connector import LocalConnector
 from tests.broadcast.helpers import Chat, settings_for
 
@@ -26,3 +28,8 @@ def new_chat(
         return Chat(await aiohttp_client(app), connector)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load_knowledge(PROJECT_ROOT / "content")
