@@ -100,6 +100,7 @@ def build_services(
         store=learning_store,
         timezone=settings.timezone,
         unanswered_days=settings.unanswered_days,
+        flush_counts=feedback.flush,
     )
     broadcast.scheduler.add_task(
         Task(CLEANUP_JOB, DAILY_CLEANUP, cleanup_job(learning_store, settings.question_retention_days))
@@ -201,6 +202,10 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
         },
     )
     yield
+    try:  # answered-question counts still in memory (bot/conversation/feedback.py)
+        await services.feedback.flush()
+    except Exception as error:  # noqa: BLE001 - statistics only: a stop must not fail on them
+        log.warning("question counts not written at shutdown", extra={"error": type(error).__name__})
     await services.storage.close()  # the SQLite worker's own connections (bot/storage/sqlite_runner.py)
     await services.db.close()
 

@@ -19,7 +19,7 @@ ChatFactory = Callable[[], Awaitable[Chat]]
 
 @pytest.fixture
 def new_chat(
-    aiohttp_client, tmp_path: Path, database_url: str, clock: ManualClock, connector: LocalConnector
+    database_url: str, aiohttp_client, tmp_path: Path, clock: ManualClock, connector: LocalConnector
 ) -> ChatFactory:
     """Starts another bot instance (a replica: its own app and knowledge base) on the same database."""
 

@@ -9,10 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
+from sqlalchemy import func, select
 
 from bot.app import DIGEST_JOB, create_app
 from bot.broadcast.audit import audit_entries
 from bot.clock import ManualClock
+from bot.conversation.feedback import LOG_DELAY, FeedbackRepository
+from bot.storage import Database
+from bot.storage.tables import question_log
 from bot.transport.local_connector import LocalConnector
 from tests.broadcast.conftest import SUMMER_PAUSE
 from tests.broadcast.helpers import EMPLOYEE_ID, Chat, content_dir, settings_for, text_of
@@ -97,3 +101,19 @@ async def test_the_digest_is_skipped_in_a_pause(
     clock.set(datetime(2027, 7, 5, 6, 5, tzinfo=UTC))  # a Monday in the summer pause, 08:05 in Stockholm
     runs = {r.job_id: r.outcome for r in await chat.services.extras["broadcast"].scheduler.run_due(clock.now())}
     assert runs[DIGEST_JOB].startswith("paused:")
+
+
+async def test_answered_questions_are_counted_in_batches(database: Database, clock: ManualClock) -> None:
+    async def rows() -> int:
+        async with database.e.connect() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(question_log)))
+
+    repo = FeedbackRepository(database, clock)
+    await repo.record_answered("utrustning-hem")
+    assert await rows() == 0  # waiting in memory: a write per answer would cost a fifth of a turn
+    clock.advance(LOG_DELAY)
+    await repo.record_answered("utrustning-hem")
+    assert await rows() == 2
+    await repo.record_answered("utrustning-stol")
+    await repo.record_unanswered("vem betalar mitt bredband hemma", None, 0.1, "sv")  # writes what waits with it
+    assert await rows() == 4
