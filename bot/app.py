@@ -9,7 +9,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +18,8 @@ from botframework.connector.auth import BotFrameworkAuthentication
 from sqlalchemy import text
 
 from bot.broadcast import build_broadcast
+from bot.broadcast.schedule_math import WeeklyRule
+from bot.broadcast.scheduler import Task
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content_errors import ContentError, ContentProblem
@@ -27,6 +29,9 @@ from bot.conversation.language import turn_failed_text
 from bot.conversation.roles import RoleDirectory
 from bot.conversation.teams_bot import GuidanceBot
 from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.learning.feature import LearningFeature, cleanup_job
+from bot.learning.live import LiveKnowledge
+from bot.learning.store import LearningStore
 from bot.storage import Database
 from bot.storage.bot_states import GuidanceConversationState, GuidanceUserState
 from bot.storage.kv_store import SqlStorage
@@ -59,6 +64,10 @@ class Services:
 
 
 SERVICES = web.AppKey("services", Services)
+CLEANUP_JOB = "question-retention"
+DAILY_CLEANUP = WeeklyRule(frozenset(range(7)), time(3, 0))  # every night at 03:00 local time
+DIGEST_JOB = "owner-digest"
+WEEKLY_DIGEST = WeeklyRule(frozenset({0}), time(8, 0))  # content owners' digest, Monday 08:00 local time
 
 
 def build_services(
@@ -80,8 +89,25 @@ def build_services(
     gateway = ChannelGateway(settings, auth, journal, error_reply=turn_failed_text)
     # Roles come from content/roles.yaml (validated with the other broadcast content).
     broadcast, roles = build_broadcast(settings, db, clock, gateway)
+    # Content owners' learned phrasings live in the database; every turn answers with the newest.
+    learning_store = LearningStore(db)
+    live = LiveKnowledge(knowledge, learning_store, clock)
+    learning = LearningFeature(
+        db=db,
+        clock=clock,
+        roles=roles,
+        live=live,
+        store=learning_store,
+        timezone=settings.timezone,
+        unanswered_days=settings.unanswered_days,
+        flush_counts=feedback.flush,
+    )
+    broadcast.scheduler.add_task(
+        Task(CLEANUP_JOB, DAILY_CLEANUP, cleanup_job(learning_store, settings.question_retention_days))
+    )
+    broadcast.scheduler.add_task(Task(DIGEST_JOB, WEEKLY_DIGEST, learning.digest_task(broadcast)))
     # Broadcasts first: their on_message only records the conversation reference, on every message.
-    features: list[Feature] = [broadcast]
+    features: list[Feature] = [broadcast, learning]
     catalog = load_walkthroughs(settings.content_dir)
     _check_walkthrough_links(knowledge, catalog)
     features.append(
@@ -107,6 +133,7 @@ def build_services(
         features=features,
         default_language=settings.default_language,
         on_refused=broadcast.refused,
+        live=live,
     )
     return Services(
         settings=settings,
@@ -121,7 +148,7 @@ def build_services(
         gateway=gateway,
         bot=bot,
         features=features,
-        extras={"broadcast": broadcast},
+        extras={"broadcast": broadcast, "learning": learning},
     )
 
 
@@ -176,6 +203,10 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
         },
     )
     yield
+    try:  # answered-question counts still in memory (bot/conversation/feedback.py)
+        await services.feedback.flush()
+    except Exception as error:  # noqa: BLE001 - statistics only: a stop must not fail on them
+        log.warning("question counts not written at shutdown", extra={"error": type(error).__name__})
     await services.storage.close()  # the SQLite worker's own connections (bot/storage/sqlite_runner.py)
     await services.db.close()
 

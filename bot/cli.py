@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings
-from bot.content_errors import ContentError
+from bot.content_errors import ContentError, ContentProblem
 from bot.logs import configure_logging
 
 if TYPE_CHECKING:
@@ -31,7 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="run the bot's HTTP service (the default)")
     sub.add_parser("chat", help="talk to the bot in this terminal, through the same adapter pipeline")
-    sub.add_parser("check-content", help="validate everything under CONTENT_DIR and exit non-zero on errors")
+    check = sub.add_parser("check-content", help="validate everything under CONTENT_DIR and exit non-zero on errors")
+    check.add_argument("--strict", action="store_true", help="entries past their review_date are errors, not warnings")
     ask = sub.add_parser("ask", help="answer questions from the knowledge base")
     ask.add_argument("--json", action="store_true", help="print one JSON object a line")
     ask.add_argument("question", nargs="*", help="the question, or - to read questions from stdin, one a line")
@@ -44,6 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="labelled question files (default: CONTENT_DIR/calibration/*.yaml and tests/knowledge/qa-heldout*.yaml)",
     )
     calibrate.add_argument("--output", help="where to write the model (default: CONTENT_DIR/confidence.yaml)")
+    sub.add_parser(
+        "export-learned",
+        help="write the learned phrasings into the content YAML (with who added them and when), then clear them",
+    )
     migrate_cmd = sub.add_parser(
         "migrate", help="upgrade the database to the newest schema (serve does it at start-up)"
     )
@@ -67,11 +72,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return asyncio.run(run_chat(settings))
         if command == "check-content":
-            return check_content(settings)
+            return check_content(settings, strict=args.strict)
         if command == "calibrate":
             return refit_confidence(settings, args.files, args.output)
         if command == "migrate":
             return migrate_database(settings, sql=args.sql)
+        if command == "export-learned":
+            return asyncio.run(export_learned(settings))
         return ask_questions(settings, args.question, as_json=args.json)
     except ContentError as exc:
         print(f"content errors in {settings.content_dir}:", file=sys.stderr)
@@ -132,7 +139,7 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def check_content(settings: Settings) -> int:
+def check_content(settings: Settings, *, strict: bool = False) -> int:
     import datetime
     from zoneinfo import ZoneInfo
 
@@ -145,7 +152,34 @@ def check_content(settings: Settings) -> int:
     tense = tense_problems(services.knowledge.entries, today)
     if tense:
         raise ContentError(tense)
+    # Stale content is shown where it is edited: a warning naming the owner, an error with --strict.
+    stale = [
+        ContentProblem(e.file, e.id, "review_date", f"review date {e.review_date} has passed (owner: {e.owner})")
+        for e in services.knowledge.due_for_review(today)
+    ]
+    if stale and strict:
+        raise ContentError(stale)
+    for problem in stale:
+        print(f"warning: {problem}", file=sys.stderr)
     print(f"content OK: {len(services.knowledge.entries)} knowledge entries in {settings.content_dir}")
+    return 0
+
+
+async def export_learned(settings: Settings) -> int:
+    """Move the learned phrasings from the database (DATABASE_URL) into CONTENT_DIR, for review in git."""
+    from bot.learning.export import export_learned as export
+    from bot.learning.store import LearningStore
+    from bot.storage import Database
+
+    db = Database(settings.effective_database_url)
+    await db.open()
+    try:
+        done = await export(LearningStore(db), settings.content_dir, settings.timezone)
+    finally:
+        await db.close()
+    print(f"exported {done.phrasings} learned phrasings and {done.outside} questions outside the guidance")
+    for name in done.files:
+        print(f"  wrote {name}")
     return 0
 
 

@@ -93,6 +93,8 @@ class Settings:
     # REPLY_DEADLINE_SECONDS: an acknowledged message's replies are retried (Retry-After, backoff) until delivered
     # or this long after the message arrived; then dropped with a warning naming the conversation.
     reply_deadline_seconds: float = 6 * 3600.0
+    unanswered_days: int = 30  # UNANSWERED_DAYS: how far back "obesvarade frågor" looks
+    question_retention_days: int = 90  # QUESTION_RETENTION_DAYS: stored questions are deleted after this
 
     @property
     def local_mode(self) -> bool:
@@ -151,6 +153,8 @@ class Settings:
             turn_lease_seconds=float(number("TURN_LEASE_SECONDS", "turn_lease_seconds")),
             ack_wait_ms=float(number("ACK_WAIT_MS", "ack_wait_ms")),
             reply_deadline_seconds=float(number("REPLY_DEADLINE_SECONDS", "reply_deadline_seconds")),
+            unanswered_days=int(number("UNANSWERED_DAYS", "unanswered_days")),
+            question_retention_days=int(number("QUESTION_RETENTION_DAYS", "question_retention_days")),
         )
         if app_type == "SingleTenant" and settings.app_id and not settings.app_tenant_id:
             raise ConfigError("MicrosoftAppTenantId is required when MicrosoftAppType is SingleTenant")
@@ -166,6 +170,8 @@ class Settings:
             raise ConfigError("REPLY_DEADLINE_SECONDS must be positive")
         if not 0 <= settings.ack_wait_ms <= 10_000:
             raise ConfigError("ACK_WAIT_MS must be between 0 and 10000")
+        if settings.unanswered_days < 1 or settings.question_retention_days < 1:
+            raise ConfigError("UNANSWERED_DAYS and QUESTION_RETENTION_DAYS must be at least 1")
         if not 0 < settings.port < 65536:
             raise ConfigError(f"PORT must be between 1 and 65535, got {settings.port}")
         return settings

@@ -97,10 +97,19 @@ class TeamRoles(_Strict):
         return value
 
 
+class ContentOwner(Person):
+    """Owns knowledge entries: sees what goes unanswered and teaches the bot. Without `files` and `topics` an
+    owner owns every entry; with them, only the entries of those knowledge files (by name) or topics (by id)."""
+
+    files: list[str] = []
+    topics: list[str] = []
+
+
 class RolesFile(_Strict):
     hr: list[Person] = []
     managers: list[Person] = []
     ambassadors: list[Ambassador] = []
+    content_owners: list[ContentOwner] = []
     teams: TeamRoles = TeamRoles()
 
 

@@ -4,6 +4,8 @@ HR and managers also as the members of a Teams team (read through the Bot Connec
 from __future__ import annotations
 
 import logging
+import pathlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from botbuilder.core import BotAdapter, TurnContext
@@ -16,6 +18,21 @@ log = logging.getLogger(__name__)
 HR = "hr"
 MANAGER = "manager"
 AMBASSADOR = "ambassador"
+CONTENT_OWNER = "content_owner"
+
+
+@dataclass(frozen=True)
+class OwnerScope:
+    """Which knowledge entries someone may teach: all (HR, an unlimited owner), or some files and topics."""
+
+    files: frozenset[str] = frozenset()
+    topics: frozenset[str] = frozenset()
+    everything: bool = False
+
+    def covers(self, entry_file: str, entry_topic: str) -> bool:
+        if self.everything:
+            return True
+        return entry_topic in self.topics or pathlib.PurePath(entry_file).name in self.files
 
 
 class YamlRoleDirectory:
@@ -32,7 +49,12 @@ class YamlRoleDirectory:
         self._names: dict[str, str] = {}
         self._units: dict[str, set[str]] = {}
         self._all_units = content.units
-        groups = ((HR, content.roles.hr), (MANAGER, content.roles.managers), (AMBASSADOR, content.roles.ambassadors))
+        groups = (
+            (HR, content.roles.hr),
+            (MANAGER, content.roles.managers),
+            (AMBASSADOR, content.roles.ambassadors),
+            (CONTENT_OWNER, content.roles.content_owners),
+        )
         for role, people in groups:
             for person in people:
                 self._roles.setdefault(person.id, set()).add(role)
@@ -40,6 +62,13 @@ class YamlRoleDirectory:
                     self._names.setdefault(person.id, person.name)
         for ambassador in content.roles.ambassadors:
             self._units.setdefault(ambassador.id, set()).update(ambassador.units)
+        self._owner_scopes: dict[str, OwnerScope] = {}
+        for owner in content.roles.content_owners:
+            unlimited = not owner.files and not owner.topics
+            known = self._owner_scopes.get(owner.id, OwnerScope())
+            self._owner_scopes[owner.id] = OwnerScope(
+                known.files | set(owner.files), known.topics | set(owner.topics), known.everything or unlimited
+            )
         self._team_roles = {HR: list(content.roles.teams.hr), MANAGER: list(content.roles.teams.managers)}
         self._clock = clock or SystemClock()
         self._team_cache = team_cache
@@ -91,6 +120,19 @@ class YamlRoleDirectory:
             return []
         mine = self._units.get(aad_object_id.lower(), set())
         return [unit for unit_id, unit in self._all_units.items() if unit_id in mine]
+
+    def owner_scope(self, aad_object_id: str | None) -> OwnerScope | None:
+        """The entries this person may teach the bot: HR all of them, a content owner theirs, others none."""
+        roles = self.roles_of(aad_object_id)
+        if HR in roles:
+            return OwnerScope(everything=True)
+        if CONTENT_OWNER in roles and aad_object_id:
+            return self._owner_scopes.get(aad_object_id.lower())
+        return None
+
+    def owner_ids(self) -> list[str]:
+        """Content owners by object id (for the weekly digest)."""
+        return sorted(self._owner_scopes)
 
     def hr_ids(self) -> list[str]:
         """HR by object id: the ones named, and the members of HR teams as last read."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -77,6 +78,16 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Task:
+    """Another feature's job on this scheduler (the daily clean-up of stored questions): fired once per slot
+    like the others, in the transaction that inserts its `job_runs` row; returns the outcome to record."""
+
+    job_id: str
+    rule: WeeklyRule
+    run: Callable[[AsyncConnection, datetime], Awaitable[str]]
+
+
+@dataclass(frozen=True)
 class JobRun:
     job_id: str
     scheduled_for: datetime
@@ -106,6 +117,10 @@ class BroadcastScheduler:
         self.instance_id = instance_id or f"s-{uuid.uuid4().hex[:12]}"
         self.grace = content.grace
         self._aps: AsyncIOScheduler | None = None
+        self.tasks: dict[str, Task] = {}
+
+    def add_task(self, task: Task) -> None:
+        self.tasks[task.job_id] = task
 
     # ---- what is scheduled ----------------------------------------------------------------
 
@@ -118,6 +133,7 @@ class BroadcastScheduler:
         found = [
             Schedule(JOB_LAGESBILD, rule=self.content.lagesbild_rule),
             Schedule(JOB_HR_REMINDER, rule=self.hr_reminder_rule),
+            *(Schedule(task.job_id, rule=task.rule) for task in self.tasks.values()),
         ]
         for reminder in await self.reminders.active():
             if reminder.kind == "once":
@@ -196,6 +212,9 @@ class BroadcastScheduler:
         return JobRun(schedule.job_id, slot, outcome)
 
     async def _job(self, conn: AsyncConnection, schedule: Schedule, slot: datetime) -> str:
+        task = self.tasks.get(schedule.job_id)
+        if task is not None:
+            return await task.run(conn, slot)
         if schedule.job_id == JOB_LAGESBILD:
             pause = pause_covering(slot, self.content.pauses_for("lagesbild"), self.tz)
             if pause is not None:

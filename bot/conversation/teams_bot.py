@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from functools import partial
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from botbuilder.core import ActivityHandler, ConversationState, InvokeResponse, MessageFactory, TurnContext, UserState
@@ -42,6 +42,12 @@ ROLE_NAMES = {
 }
 
 
+class LiveKnowledgeSource(Protocol):
+    async def current(self) -> KnowledgeBase:
+        """The knowledge base to answer this turn with (the content plus learned phrasings)."""
+        ...
+
+
 class GuidanceBot(TeamsActivityHandler):
     """Answers questions from the guidance and hands other turns to the features that own them."""
 
@@ -59,8 +65,10 @@ class GuidanceBot(TeamsActivityHandler):
         features: Sequence[Feature] = (),
         default_language: Lang = "sv",
         on_refused: RefusalHook | None = None,
+        live: LiveKnowledgeSource | None = None,
     ) -> None:
         self.knowledge = knowledge
+        self.live = live
         self.storage = storage
         self.conversation_state = conversation_state
         self.user_state = user_state
@@ -136,6 +144,8 @@ class GuidanceBot(TeamsActivityHandler):
                 return
             # The posts' ids come back from the connector; the per-turn wrapper goes when the turn ends (on_turn).
             turn_context.send_activities = partial(self._send_and_remember, turn_context.send_activities)
+        if self.live is not None:  # what content owners taught, on any replica, counts from this turn on
+            self.knowledge = await self.live.current()
         text = strip_mentions(activity).replace("\xa0", " ").strip()
         # The content's own vocabulary tells Swedish from English best, then cheap markers; a message
         # without either (a click, "2") keeps the conversation's language (see conversation_language).
@@ -257,7 +267,9 @@ class GuidanceBot(TeamsActivityHandler):
                     "lang": answer.lang,
                 },
             )
-            if not answer.answered:
+            if answer.answered:
+                await self.feedback.record_answered(answer.entry.id if answer.entry else None)
+            else:
                 await self.feedback.record_unanswered(
                     question, answer.entry.id if answer.entry else None, answer.score, answer.lang
                 )

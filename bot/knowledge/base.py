@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.knowledge.analysis import Analyzer, Lexicon, QueryTerm, SynonymSet
@@ -49,6 +51,7 @@ class KnowledgeBase:
         "_index",
         "_model",
         "_ngrams",
+        "_parts",
         "_profiles",
         "_superseding",
         "_topics",
@@ -60,6 +63,7 @@ class KnowledgeBase:
     _index: SearchIndex
     _model: ConfidenceModel | None
     _ngrams: NgramIndex
+    _parts: tuple[Any, ...]
     _profiles: tuple[tuple[frozenset[str], bool], ...]
     _superseding: frozenset[str]
     _topics: tuple[Topic, ...]
@@ -109,6 +113,30 @@ class KnowledgeBase:
         object.__setattr__(self, "_topics", topic_list)
         object.__setattr__(self, "_by_id", MappingProxyType({e.id: e for e in entries}))
         object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "_parts", (topic_list, synonyms, stemmers, lexicon, model, tuple(examples)))
+
+    def with_learned(self, phrasings: Sequence[tuple[str, str, str]]) -> KnowledgeBase:
+        """A knowledge base like this one whose entries also have these phrasings (entry id, lang, question):
+        what content owners taught the bot, searched like any phrasing. Unknown entry ids are left out."""
+        topics, synonyms, stemmers, lexicon, model, examples = self._parts
+        extra: dict[str, dict[str, list[str]]] = {}
+        for entry_id, lang, question in phrasings:
+            if entry_id in self._by_id and lang in LANGS:
+                extra.setdefault(entry_id, {}).setdefault(lang, []).append(question)
+        if not extra:
+            return self
+        changed = []
+        for topic in topics:
+            entries = [
+                dataclasses.replace(
+                    e, questions={lang: [*e.questions.get(lang, []), *extra[e.id].get(lang, [])] for lang in LANGS}
+                )
+                if e.id in extra
+                else e
+                for e in topic.entries
+            ]
+            changed.append(dataclasses.replace(topic, entries=entries))
+        return KnowledgeBase(changed, synonyms, stemmers=stemmers, lexicon=lexicon, model=model, examples=examples)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("KnowledgeBase is immutable; load a new one to change the content")
@@ -177,6 +205,27 @@ class KnowledgeBase:
             text=fallback_text(reply_lang, close),
             suggestions=close,
         )
+
+    def concepts(self, question: str, lang: str | None = None) -> frozenset[str]:
+        """What a question is about, as the matcher reads it: its synonym groups and stems, and its unknown words
+        ("får jag jobba hemifrån" and "far jag jobba hemma" are both {work, home}). For grouping wordings."""
+        detected = self._analyzer.detect_language(question)
+        reply_lang = detected or (lang if lang in LANGS else None) or "sv"
+        order = (reply_lang, *(x for x in LANGS if x != reply_lang))
+        terms = self._analyzer.query_terms(question, order, (detected,) if detected else LANGS)
+        return frozenset(q.term or q.token for q in terms if q.weight > 0)
+
+    def closest(self, question: str, lang: str | None = None, limit: int = 3) -> list[tuple[Entry, float]]:
+        """The entries the bot finds closest to a question, each with its confidence, best first: what a content
+        owner picks from when linking a question the bot could not answer."""
+        _, ranked, candidates = self._candidates(question, lang)
+        model = self._model
+        if model is None:
+            scored = [(s.score, s.index) for s in ranked]
+        else:
+            scored = [(model.probability(values), number) for number, values in candidates]
+        scored.sort(key=lambda pair: (-pair[0], pair[1]))
+        return [(self._entries[number], probability) for probability, number in scored[:limit]]
 
     def candidate_signals(self, question: str, lang: str | None = None) -> tuple[str, list[tuple[Entry, Signals]]]:
         """The reply language, and the entries the model weighs for a question with their signals (for

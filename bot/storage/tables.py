@@ -217,3 +217,47 @@ unit_channels = Table(
     Column("linked_by_name", String(256), nullable=True),
     Column("linked_at", DateTime(timezone=True), nullable=False),
 )
+
+# What content owners taught the bot (bot/learning): a wording linked to the entry that answers it (a learned
+# phrasing, live on every replica at once), or with no entry, a question the guidance does not answer (an
+# out-of-scope example for the next refit). `python -m bot export-learned` moves them into content/ and deletes them.
+learned_phrasings = Table(
+    "learned_phrasings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entry_id", String(128), nullable=True, index=True),
+    Column("question", Text, nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("added_by_aad", String(64), nullable=True),
+    Column("added_by_name", String(256), nullable=True),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
+# Wordings a content owner has dealt with (linked, outside, ignored), by their folded text, so that the
+# "obesvarade frågor" card no longer shows them. Deleted with the questions after the retention time.
+question_reviews = Table(
+    "question_reviews",
+    metadata,
+    Column("question_key", String(512), primary_key=True),
+    Column("action", String(16), nullable=False),  # linked | outside | ignored
+    Column("reviewed_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# One row per question asked, without its text or who asked: which entry answered it (or was closest when none
+# did) and whether it was answered, for the content report. Deleted after the retention time like the questions.
+question_log = Table(
+    "question_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entry_id", String(128), nullable=True, index=True),
+    Column("answered", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Content owners who turned the weekly digest off ("innehållsrapport av").
+digest_optouts = Table(
+    "digest_optouts",
+    metadata,
+    Column("aad", String(64), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)

@@ -277,3 +277,20 @@ def test_no_content_text_copies_a_source_sentence() -> None:
             if any(tuple(w[i : i + size]) in runs for i in range(len(w) - size + 1)):
                 copied.append((path.name, text[:80]))
     assert not copied, copied
+
+
+def test_check_content_warns_about_entries_past_review_and_strict_refuses_them(
+    content_copy: pathlib.Path, monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path, capsys
+) -> None:
+    monkeypatch.setenv("CONTENT_DIR", str(content_copy))
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    path = content_copy / "knowledge" / "equipment.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("review_date: 2027-06-30", "review_date: 2020-01-01", 1), encoding="utf-8")
+    assert main(["check-content"]) == 0
+    err = capsys.readouterr().err
+    assert "warning:" in err
+    assert "review date 2020-01-01 has passed (owner: " in err
+    assert main(["check-content", "--strict"]) == 1
+    assert "review date 2020-01-01 has passed" in capsys.readouterr().err
