@@ -311,7 +311,8 @@ class LearningFeature(FeatureBase):
                 pause = pause_covering(slot, broadcast.content.pauses_for(kind), self.tz)
                 if pause is not None:
                     return f"paused:{pause.reason}"
-            # Counts still in a replica's memory (at most LOG_DELAY old) are left out: a weekly digest does not miss them.
+            # Counts still in a replica's memory are left out (a replica writes them with its next question, a report
+            # or at shutdown; see conversation/feedback.py): they show in the next digest, not in this one.
             off = set((await conn.execute(select(digest_optouts.c.aad))).scalars())
             knowledge = await self.live.current()
             sent = 0
