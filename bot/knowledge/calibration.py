@@ -13,15 +13,15 @@ from __future__ import annotations
 import datetime
 import pathlib
 import random
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import yaml
 
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.confidence import FEATURES
-from bot.knowledge.evaluation import SCORING_DAY, Case, load_cases
+from bot.knowledge.evaluation import SCORING_DAY, load_cases
 
 FOLDS = 5
 SEED = 20261203
@@ -49,21 +49,13 @@ def collect(kb: KnowledgeBase, files: Sequence[pathlib.Path], today: datetime.da
     for path in files:
         for case in load_cases(path):
             lang, candidates = kb.candidate_signals(case.question)
-            right = [_is_right(kb, case, entry, lang, today) for entry, _ in candidates]
+            right = [
+                case.accepts(entry.id, partial(kb.reply_text, entry, case.question, lang, today))
+                for entry, _ in candidates
+            ]
             rows = [list(values.values) for _, values in candidates]
             questions.append(Question(case.question, not case.abstain, rows, right, path.name))
     return questions
-
-
-def _is_right(kb: KnowledgeBase, case: Case, entry: object, lang: str, today: datetime.date) -> bool:
-    if case.abstain:
-        return False
-    if case.ids and getattr(entry, "id", None) not in case.ids:
-        return False
-    if case.must:
-        text = kb.reply_text(entry, case.question, lang, today)  # type: ignore[arg-type]
-        return all(any(re.search(alt, text, re.IGNORECASE) for alt in group) for group in case.must)
-    return True
 
 
 @dataclass(frozen=True)
